@@ -1,0 +1,24 @@
+# facesense_ros development commands. Each sets up what it needs first (idempotent, quick when
+# nothing changed). Every ROS process they start is loopback-only (dev/setup.bash).
+.PHONY: env test demo bench soak lint clean
+
+env:
+	@./dev/make_env.sh
+
+test: env
+	@./dev/run.sh ./dev/run_tests.sh
+
+lint: env
+	@./dev/run.sh python -m pytest -q test/test_flake8.py test/test_pep257.py test/test_copyright.py
+
+demo: env
+	@./dev/run.sh python dev/demo.py
+
+bench: env
+	@./dev/run.sh python bench/bench.py
+
+soak: env
+	@./dev/run.sh python -m pytest -v -m soak test
+
+clean:
+	rm -rf build install log .venv demo_output bench_output

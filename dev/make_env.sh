@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Build the development environment from package registries alone; idempotent and quick when
+# nothing changed: a venv with the ROS 2 Kilted wheels, our vision_msgs built into it, and
+# facesense_ros built with colcon the way users build it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+VENV=$ROOT/.venv
+PY=${PYTHON:-python3}
+
+say() { echo "[make env] $*"; }
+
+if [ ! -x "$VENV/bin/python" ]; then
+  say "creating $VENV"
+  "$PY" -m venv "$VENV"
+fi
+# colcon crawls the whole workspace; without this it walks into site-packages.
+touch "$VENV/COLCON_IGNORE"
+
+if [ ! -f "$VENV/.stamp-requirements" ] || [ dev/requirements.txt -nt "$VENV/.stamp-requirements" ]; then
+  say "installing dev/requirements.txt"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r dev/requirements.txt
+  # The wheels' CMake files hard-code their build machine's Python include directory.
+  PYINC=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+  NPINC=$("$VENV/bin/python" -c 'import numpy; print(numpy.get_include())')
+  { grep -rl /opt/python/cp311-cp311 "$VENV/share" --include='*.cmake' || true; } | xargs -r sed -i \
+    -e "s#/opt/python/cp311-cp311/include/python3.11#$PYINC#g" \
+    -e "s#/opt/python/cp311-cp311/lib/python3.11/site-packages/numpy/_core/include#$NPINC#g"
+  rm -f "$VENV/.stamp-vision_msgs"
+  touch "$VENV/.stamp-requirements"
+fi
+
+# shellcheck disable=SC1091
+source "$VENV/bin/activate"
+
+VM_SRC=dev/interfaces/vision_msgs
+if [ ! -f "$VENV/.stamp-vision_msgs" ] || [ -n "$(find $VM_SRC -newer "$VENV/.stamp-vision_msgs" -type f)" ]; then
+  say "building vision_msgs into the venv"
+  cmake -S $VM_SRC -B build/vision_msgs -DCMAKE_INSTALL_PREFIX="$VENV" \
+    -DPython3_EXECUTABLE="$VENV/bin/python" -DBUILD_TESTING=OFF > build-vision_msgs.log 2>&1 \
+    && cmake --build build/vision_msgs -j2 >> build-vision_msgs.log 2>&1 \
+    && cmake --install build/vision_msgs >> build-vision_msgs.log 2>&1 \
+    || { tail -30 build-vision_msgs.log; exit 1; }
+  rm -f build-vision_msgs.log
+  touch "$VENV/.stamp-vision_msgs"
+fi
+
+# colcon exactly as users run it; --symlink-install so edits need no rebuild.
+if [ ! -f install/facesense_ros/share/facesense_ros/package.xml ] \
+   || [ -n "$(find setup.py setup.cfg package.xml launch config resource -newer install/.stamp-facesense -type f 2>/dev/null)" ] \
+   || [ ! -f install/.stamp-facesense ]; then
+  say "colcon build facesense_ros"
+  AMENT_PREFIX_PATH=$VENV CMAKE_PREFIX_PATH=$VENV colcon build --symlink-install \
+    --base-paths "$ROOT" --packages-select facesense_ros \
+    --event-handlers console_cohesion- status- > /dev/null 2>colcon-build.log \
+    || { cat colcon-build.log; exit 1; }
+  rm -f colcon-build.log
+  touch install/.stamp-facesense
+fi
+say "ready (source dev/setup.bash to work by hand)"

@@ -1,0 +1,198 @@
+# Copyright 2026 facesense_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Configuration of the perception core, and the table every node parameter is declared from.
+
+``PARAMETERS`` is the single source of truth for names, defaults, descriptions and ranges: the
+dataclasses below validate against it and the ROS node declares its parameters from it, so the
+core, the node, ``config/facesense.yaml`` and README cannot drift apart.
+"""
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Dict, Optional, Tuple
+
+# The SSD-style ([1, 1, N, 7] output) face detectors of Open Model Zoo that we support.
+DETECTORS = (
+    'face-detection-0102',
+    'face-detection-0202',
+    'face-detection-retail-0004',
+    'face-detection-retail-0005',
+    'face-detection-adas-0001',
+)
+AGE_GENDER_MODEL = 'age-gender-recognition-retail-0013'
+EMOTIONS_MODEL = 'emotions-recognition-retail-0003'
+# OMZ publishes these precisions; the first one found on disk wins.
+PRECISIONS = ('FP16-INT8', 'FP16', 'FP32')
+PERFORMANCE_HINTS = ('LATENCY', 'THROUGHPUT')
+PRIVACY_MODES = ('off', 'blur', 'pixelate')
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One configurable value: its default, meaning and allowed range or choices."""
+
+    name: str
+    default: Any
+    description: str
+    minimum: Optional[float] = None
+    maximum: Optional[float] = None
+    choices: Optional[Tuple[str, ...]] = None
+    # Changing it at run time rebuilds the compiled models.
+    needs_reload: bool = False
+
+    def check(self, value) -> Optional[str]:
+        """Return why ``value`` is not acceptable, or None when it is."""
+        expected = type(self.default)
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if expected is tuple:
+            if not isinstance(value, (tuple, list)) or not all(isinstance(v, str) for v in value):
+                return f'{self.name} must be a list of strings, got {value!r}'
+            if not value:
+                return f'{self.name} must not be empty'
+            bad = [v for v in value if self.choices and v not in self.choices]
+            if bad:
+                return f'{self.name}: unknown {bad}, expected some of {list(self.choices)}'
+            return None
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            return f'{self.name} must be {expected.__name__}, got {value!r}'
+        if self.choices is not None and value not in self.choices:
+            return f'{self.name} must be one of {list(self.choices)}, got {value!r}'
+        if self.minimum is not None and value < self.minimum:
+            return f'{self.name} must be >= {self.minimum}, got {value!r}'
+        if self.maximum is not None and value > self.maximum:
+            return f'{self.name} must be <= {self.maximum}, got {value!r}'
+        return None
+
+
+_SPECS = (
+    # --- models (changing any of these rebuilds the compiled models) ---
+    ParamSpec('detector', DETECTORS[0], 'Face detector model (OMZ name).',
+              choices=DETECTORS, needs_reload=True),
+    ParamSpec('model_dir', '', 'Directory holding OMZ intel/<model>/<PRECISION>/ files; empty: '
+              '$FACESENSE_MODEL_DIR, then ~/.cache/facesense_ros/models.', needs_reload=True),
+    ParamSpec('age_gender', True, 'Run age-gender-recognition-retail-0013.', needs_reload=True),
+    ParamSpec('emotions', True, 'Run emotions-recognition-retail-0003.', needs_reload=True),
+    ParamSpec('detector_precisions', PRECISIONS, 'Precisions to try for the detector, in order.',
+              choices=PRECISIONS, needs_reload=True),
+    ParamSpec('age_gender_precisions', PRECISIONS, 'Precisions to try for age-gender, in order.',
+              choices=PRECISIONS, needs_reload=True),
+    ParamSpec('emotions_precisions', PRECISIONS, 'Precisions to try for emotions, in order.',
+              choices=PRECISIONS, needs_reload=True),
+    ParamSpec('device', 'CPU', 'OpenVINO device: CPU, GPU, NPU, AUTO, ...', needs_reload=True),
+    ParamSpec('performance_hint', 'LATENCY', 'OpenVINO performance hint.',
+              choices=PERFORMANCE_HINTS, needs_reload=True),
+    # --- per-frame behaviour (applied live) ---
+    ParamSpec('confidence_threshold', 0.5, 'Minimum detector score of a face.', 0.0, 1.0),
+    ParamSpec('max_faces', 20, 'At most this many faces per frame (highest scores kept).', 1, 200),
+    ParamSpec('roi_scale', 1.2, 'Attribute crops: the box squared and scaled by this factor '
+              '(1.0 = the detector box, as the seed did).', 1.0, 2.0),
+    ParamSpec('min_face_size_age_gender', 62, 'Smaller faces (px) get no age/gender.', 0, 4096),
+    ParamSpec('min_face_size_emotions', 64, 'Smaller faces (px) get no emotion.', 0, 4096),
+    # --- tracking, smoothing, privacy ---
+    ParamSpec('tracking', True, 'Give faces stable ids across frames.'),
+    ParamSpec('track_timeout', 1.0, 'Seconds a lost track is kept before its id retires.',
+              0.0, 60.0),
+    ParamSpec('track_iou_threshold', 0.3, 'Minimum box overlap to continue a track.', 0.0, 1.0),
+    ParamSpec('smoothing', True, 'Smooth attributes per track over time.'),
+    ParamSpec('age_smoothing', 0.3, 'Weight of a new age measurement (1 = no smoothing).',
+              0.01, 1.0),
+    ParamSpec('gender_smoothing', 0.2, 'Weight of a new gender measurement.', 0.01, 1.0),
+    ParamSpec('emotion_smoothing', 0.4, 'Weight of a new emotion measurement.', 0.01, 1.0),
+    ParamSpec('attribute_interval', 1, 'Run attribute models on a tracked face every N frames.',
+              1, 100),
+    ParamSpec('privacy_mode', 'off', 'Hide faces in the annotated image.',
+              choices=PRIVACY_MODES),
+)
+PARAMETERS: Dict[str, ParamSpec] = {spec.name: spec for spec in _SPECS}
+
+
+def check_parameter(name: str, value) -> Optional[str]:
+    """Return why ``value`` is not acceptable for parameter ``name``, or None."""
+    spec = PARAMETERS.get(name)
+    if spec is None:
+        return f'unknown parameter {name!r}'
+    return spec.check(value)
+
+
+class _Checked:
+    """Mixin: validate every field against PARAMETERS in __post_init__."""
+
+    def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, list):
+                value = tuple(value)
+                object.__setattr__(self, f.name, value)
+            if isinstance(PARAMETERS[f.name].default, float) and isinstance(value, int):
+                object.__setattr__(self, f.name, float(value))
+            reason = check_parameter(f.name, value)
+            if reason:
+                raise ValueError(reason)
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Field values by name."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Dict[str, Any]):
+        """Build from a mapping, ignoring keys that are not fields of this class."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in names})
+
+
+def _default(name):
+    return PARAMETERS[name].default
+
+
+@dataclass(frozen=True)
+class PipelineConfig(_Checked):
+    """What FacePipeline runs and how; field names are the node's parameter names."""
+
+    detector: str = _default('detector')
+    model_dir: str = _default('model_dir')
+    age_gender: bool = _default('age_gender')
+    emotions: bool = _default('emotions')
+    detector_precisions: Tuple[str, ...] = _default('detector_precisions')
+    age_gender_precisions: Tuple[str, ...] = _default('age_gender_precisions')
+    emotions_precisions: Tuple[str, ...] = _default('emotions_precisions')
+    device: str = _default('device')
+    performance_hint: str = _default('performance_hint')
+    confidence_threshold: float = _default('confidence_threshold')
+    max_faces: int = _default('max_faces')
+    roi_scale: float = _default('roi_scale')
+    min_face_size_age_gender: int = _default('min_face_size_age_gender')
+    min_face_size_emotions: int = _default('min_face_size_emotions')
+
+
+@dataclass(frozen=True)
+class TrackingConfig(_Checked):
+    """How faces are tracked and their attributes smoothed, and the annotated image's privacy."""
+
+    tracking: bool = _default('tracking')
+    track_timeout: float = _default('track_timeout')
+    track_iou_threshold: float = _default('track_iou_threshold')
+    smoothing: bool = _default('smoothing')
+    age_smoothing: float = _default('age_smoothing')
+    gender_smoothing: float = _default('gender_smoothing')
+    emotion_smoothing: float = _default('emotion_smoothing')
+    attribute_interval: int = _default('attribute_interval')
+    privacy_mode: str = _default('privacy_mode')
+
+
+def reload_needed(old: PipelineConfig, new: PipelineConfig) -> bool:
+    """Whether going from ``old`` to ``new`` needs the models compiled again."""
+    return any(getattr(old, f.name) != getattr(new, f.name)
+               for f in fields(PipelineConfig) if PARAMETERS[f.name].needs_reload)

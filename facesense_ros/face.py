@@ -1,0 +1,115 @@
+# Copyright 2026 facesense_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The result for one face: data only, validated on construction, no drawing or ROS."""
+
+from dataclasses import dataclass, replace
+import math
+from typing import Optional, Tuple
+
+GENDER_LABELS = ('female', 'male')
+# The order of emotions-recognition-retail-0003's `prob_emotion` output.
+EMOTION_LABELS = ('neutral', 'happy', 'sad', 'surprise', 'anger')
+# Probabilities come from softmax in FP16/INT8 models; allow their rounding when checking sums.
+PROBABILITY_SUM_TOLERANCE = 0.02
+
+
+def _check_probabilities(name, values, labels):
+    if values is None:
+        return
+    if len(values) != len(labels):
+        raise ValueError(f'{name} needs {len(labels)} probabilities {labels}, got {len(values)}')
+    if any(not (0.0 <= v <= 1.0) or math.isnan(v) for v in values):
+        raise ValueError(f'{name} probabilities must be in [0, 1], got {tuple(values)}')
+    if abs(sum(values) - 1.0) > PROBABILITY_SUM_TOLERANCE:
+        raise ValueError(f'{name} probabilities must sum to 1, got {sum(values):.4f}')
+
+
+@dataclass(frozen=True)
+class Face:
+    """
+    One detected face in frame pixels, with the attributes that were computed.
+
+    Box corners are floats in pixels of the input frame, clamped to it
+    (``0 <= x_min < x_max <= width``). An attribute is ``None`` when its model is off or the face
+    was too small for it: never a guess.
+    """
+
+    x_min: float
+    y_min: float
+    x_max: float
+    y_max: float
+    score: float
+    age: Optional[float] = None
+    gender: Optional[Tuple[float, float]] = None
+    emotion: Optional[Tuple[float, float, float, float, float]] = None
+    track_id: Optional[int] = None
+
+    def __post_init__(self):
+        """Reject impossible values so that a bad result never reaches a consumer."""
+        coords = (self.x_min, self.y_min, self.x_max, self.y_max)
+        if any(math.isnan(c) or math.isinf(c) for c in coords):
+            raise ValueError(f'face box must be finite, got {coords}')
+        if self.x_max <= self.x_min or self.y_max <= self.y_min:
+            raise ValueError(f'face box must have positive size, got {coords}')
+        if not (0.0 <= self.score <= 1.0):
+            raise ValueError(f'face score must be in [0, 1], got {self.score}')
+        if self.age is not None and not (0.0 <= self.age <= 150.0):
+            raise ValueError(f'age must be in [0, 150] years, got {self.age}')
+        if self.gender is not None:
+            object.__setattr__(self, 'gender', tuple(float(v) for v in self.gender))
+        if self.emotion is not None:
+            object.__setattr__(self, 'emotion', tuple(float(v) for v in self.emotion))
+        _check_probabilities('gender', self.gender, GENDER_LABELS)
+        _check_probabilities('emotion', self.emotion, EMOTION_LABELS)
+        if self.track_id is not None and self.track_id < 0:
+            raise ValueError(f'track_id must be >= 0, got {self.track_id}')
+
+    @property
+    def width(self) -> float:
+        """Box width in pixels."""
+        return self.x_max - self.x_min
+
+    @property
+    def height(self) -> float:
+        """Box height in pixels."""
+        return self.y_max - self.y_min
+
+    @property
+    def center(self) -> Tuple[float, float]:
+        """Return the box center as (x, y) pixels."""
+        return ((self.x_min + self.x_max) / 2.0, (self.y_min + self.y_max) / 2.0)
+
+    @property
+    def box(self) -> Tuple[float, float, float, float]:
+        """Return the corners (x_min, y_min, x_max, y_max) in pixels."""
+        return (self.x_min, self.y_min, self.x_max, self.y_max)
+
+    @property
+    def emotion_label(self) -> Optional[str]:
+        """Most probable emotion, or None when emotion was not computed."""
+        if self.emotion is None:
+            return None
+        return EMOTION_LABELS[max(range(len(self.emotion)), key=self.emotion.__getitem__)]
+
+    @property
+    def gender_label(self) -> Optional[str]:
+        """More probable gender, or None when gender was not computed."""
+        if self.gender is None:
+            return None
+        return GENDER_LABELS[0] if self.gender[0] >= self.gender[1] else GENDER_LABELS[1]
+
+    def with_attributes(self, **changes) -> 'Face':
+        """Return a copy with some fields replaced (validated again)."""
+        return replace(self, **changes)

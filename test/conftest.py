@@ -1,0 +1,50 @@
+# Copyright 2026 facesense_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Shared fixtures: the real models and loopback-only ROS for every test."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Every ROS process a test starts (and this one) stays on loopback, whoever runs pytest.
+os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
+os.environ.setdefault('ROS_DOMAIN_ID', str(os.getpid() % 90 + 5))
+
+REQUIRED_MODELS = (
+    'intel/face-detection-0102',
+    'intel/age-gender-recognition-retail-0013',
+    'intel/emotions-recognition-retail-0003',
+)
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'soak: long runs, only under `make soak`')
+    config.addinivalue_line('markers', 'linter: style checks')
+    config.addinivalue_line('markers', 'flake8: flake8 check')
+    config.addinivalue_line('markers', 'pep257: pep257 check')
+    config.addinivalue_line('markers', 'copyright: copyright header check')
+
+
+@pytest.fixture(scope='session')
+def model_dir() -> Path:
+    """Directory of the real OMZ models; fails (never skips) when they are missing."""
+    value = os.environ.get('FACESENSE_MODEL_DIR', '')
+    root = Path(value) if value else None
+    missing = [m for m in REQUIRED_MODELS if root is None or not (root / m).is_dir()]
+    if missing:
+        pytest.fail(f'real models missing: FACESENSE_MODEL_DIR={value!r} lacks {missing} '
+                    '(make test points it at ../shared/models)')
+    return root

@@ -19,7 +19,9 @@ touch "$VENV/COLCON_IGNORE"
 
 if [ ! -f "$VENV/.stamp-requirements" ] || [ dev/requirements.txt -nt "$VENV/.stamp-requirements" ]; then
   say "installing dev/requirements.txt"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r dev/requirements.txt
+  # (pip.conf here lists local mirrors that may be absent: drop their harmless warnings)
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r dev/requirements.txt \
+    2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
   # The wheels' CMake files hard-code their build machine's Python include directory.
   PYINC=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
   NPINC=$("$VENV/bin/python" -c 'import numpy; print(numpy.get_include())')

@@ -1,0 +1,176 @@
+# Copyright 2026 facesense_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Face <-> Detection2D convention, LabelInfo, and numpy <-> Image/CompressedImage messages."""
+
+import cv2
+from facesense_ros import conversions
+from facesense_ros.conversions import (bgr_to_image_msg, compressed_msg_to_bgr,
+                                       detections_to_records, faces_to_detections,
+                                       image_msg_to_bgr, label_info)
+from facesense_ros.encodings import from_bgr, ImageFormatError, SUPPORTED_ENCODINGS, to_bgr
+from facesense_ros.face import Face
+import numpy as np
+import pytest
+from sensor_msgs.msg import CompressedImage, Image
+import skimage.data
+from std_msgs.msg import Header
+
+EMOTION = (0.1, 0.6, 0.1, 0.15, 0.05)
+
+
+def _header(sec=1700000000, nanosec=123456789, frame_id='cam_front'):
+    header = Header(frame_id=frame_id)
+    header.stamp.sec, header.stamp.nanosec = sec, nanosec
+    return header
+
+
+def _faces():
+    return [
+        Face(10.0, 20.0, 110.0, 150.0, 0.97, age=34.5, gender=(0.93, 0.07), emotion=EMOTION,
+             track_id=3),
+        # Too small for attributes: only the detector's result.
+        Face(300.5, 40.25, 330.5, 80.75, 0.61, track_id=12),
+        Face(400.0, 300.0, 480.0, 390.0, 0.8, age=61.0, gender=(0.2, 0.8), track_id=None),
+    ]
+
+
+def _by_class(det):
+    return {r.hypothesis.class_id: r for r in det.results}
+
+
+def test_detection_convention():
+    header = _header()
+    msg = faces_to_detections(_faces(), header)
+    assert msg.header == header
+    assert [d.id for d in msg.detections] == ['3', '12', '2']
+    first, second, third = msg.detections
+    assert all(d.header == header for d in msg.detections)
+    assert (first.bbox.center.position.x, first.bbox.center.position.y) == (60.0, 85.0)
+    assert (first.bbox.size_x, first.bbox.size_y) == (100.0, 130.0)
+    hyps = _by_class(first)
+    assert list(hyps) == ['face', 'gender:female', 'gender:male', 'emotion:neutral',
+                          'emotion:happy', 'emotion:sad', 'emotion:surprise', 'emotion:anger',
+                          'age']
+    assert hyps['face'].hypothesis.score == pytest.approx(0.97)
+    assert hyps['gender:female'].hypothesis.score == pytest.approx(0.93)
+    assert hyps['emotion:happy'].hypothesis.score == pytest.approx(0.6)
+    assert hyps['age'].hypothesis.score == pytest.approx(0.345)
+    for hyp in first.results:
+        assert (hyp.pose.pose.position.x, hyp.pose.pose.position.y) == (60.0, 85.0)
+    assert list(_by_class(second)) == ['face']
+    assert (second.bbox.size_x, second.bbox.size_y) == (30.0, 40.5)
+    assert 'emotion:happy' not in _by_class(third) and 'age' in _by_class(third)
+
+
+def test_records_decode_what_was_encoded():
+    faces = _faces()
+    records = detections_to_records(faces_to_detections(faces, _header()))
+    assert len(records) == 3
+    first = records[0]
+    assert first.id == '3' and first.track_id == 3
+    assert first.box == pytest.approx(faces[0].box)
+    assert first.age == pytest.approx(34.5)
+    assert first.gender_label == 'female' and first.gender_score == pytest.approx(0.93)
+    assert first.emotion_label == 'happy' and first.emotion_score == pytest.approx(0.6)
+    assert first.describe() == 'id=3 gender=female(0.93) age=34 emotion=happy(0.60)'
+    assert first.labels['face'] == pytest.approx(0.97)
+    back = first.to_face()
+    assert back.box == pytest.approx(faces[0].box) and back.track_id == 3
+    assert back.emotion == pytest.approx(EMOTION)
+    second = records[1]
+    assert (second.age, second.gender, second.emotion) == (None, None, None)
+    assert second.describe() == 'id=12'
+    assert records[2].gender_label == 'male' and records[2].emotion_label is None
+    assert records[2].to_dict()['box'] == pytest.approx(faces[2].box)
+
+
+def test_no_faces_gives_an_empty_array_with_the_header():
+    header = _header(frame_id='empty')
+    msg = faces_to_detections([], header)
+    assert msg.header == header and len(msg.detections) == 0
+    assert detections_to_records(msg) == []
+
+
+def test_label_info_names_every_class():
+    msg = label_info(_header(), 0.35)
+    assert msg.threshold == pytest.approx(0.35)
+    names = [c.class_name for c in msg.class_map]
+    ids = [c.class_id for c in msg.class_map]
+    assert len(set(ids)) == len(ids) and all(0 <= i < 65536 for i in ids)
+    # Every class a detection can carry is named, and nothing else.
+    classes = {r.hypothesis.class_id for d in faces_to_detections(_faces(), _header()).detections
+               for r in d.results}
+    assert set(names) == classes
+
+
+def test_image_message_round_trip():
+    image = cv2.cvtColor(skimage.data.astronaut(), cv2.COLOR_RGB2BGR)
+    header = _header()
+    msg = bgr_to_image_msg(image, header)
+    assert (msg.width, msg.height, msg.step, msg.encoding) == (512, 512, 1536, 'bgr8')
+    assert msg.header == header
+    assert np.array_equal(image_msg_to_bgr(msg), image)
+    # A non-contiguous view (a crop) is published as its own pixels.
+    crop = image[100:200, 50:250]
+    assert np.array_equal(image_msg_to_bgr(bgr_to_image_msg(crop, header)), crop)
+    with pytest.raises(ImageFormatError, match='HxWx3 uint8'):
+        bgr_to_image_msg(image[:, :, 0], header)
+
+
+@pytest.mark.parametrize('encoding', SUPPORTED_ENCODINGS)
+def test_image_msg_to_bgr_every_encoding(encoding):
+    image = cv2.resize(cv2.cvtColor(skimage.data.astronaut(), cv2.COLOR_RGB2BGR), (64, 48))
+    raw = from_bgr(image, encoding)
+    padded = np.zeros((48, raw.shape[1] + 7), np.uint8)
+    padded[:, :raw.shape[1]] = raw
+    msg = Image(height=48, width=64, encoding=encoding, step=padded.shape[1], is_bigendian=0)
+    msg.data = padded.tobytes()
+    out = image_msg_to_bgr(msg)
+    assert np.array_equal(out, to_bgr(padded, encoding, 64, 48, padded.shape[1]))
+    if encoding in ('bgr8', 'rgb8', 'bgra8', 'rgba8'):
+        assert np.array_equal(out, image)
+
+
+def test_bad_image_message_raises_image_format_error():
+    msg = Image(height=10, width=10, encoding='bgr8', step=30, is_bigendian=0)
+    msg.data = bytes(100)
+    with pytest.raises(ImageFormatError):
+        image_msg_to_bgr(msg)
+    msg.encoding, msg.data = '32FC1', bytes(400)
+    with pytest.raises(ImageFormatError, match='32FC1'):
+        image_msg_to_bgr(msg)
+
+
+def test_compressed_message():
+    image = cv2.cvtColor(skimage.data.astronaut(), cv2.COLOR_RGB2BGR)
+    ok, png = cv2.imencode('.png', image)
+    msg = CompressedImage(header=_header(), format='png')
+    msg.data = png.tobytes()
+    assert np.array_equal(compressed_msg_to_bgr(msg), image)
+    msg.data = png.tobytes()[:200]
+    with pytest.raises(ImageFormatError, match='could not be decoded'):
+        compressed_msg_to_bgr(msg)
+
+
+@pytest.mark.parametrize('encoding', SUPPORTED_ENCODINGS)
+def test_cv_bridge_and_numpy_paths_agree(encoding):
+    pytest.importorskip('cv_bridge', reason='cv_bridge needs a ROS install')
+    if not conversions.cv_bridge_in_use():
+        pytest.fail('cv_bridge imports but failed its self-check (numpy/OpenCV mismatch?)')
+    image = cv2.resize(cv2.cvtColor(skimage.data.astronaut(), cv2.COLOR_RGB2BGR), (64, 48))
+    raw = from_bgr(image, encoding)
+    msg = Image(height=48, width=64, encoding=encoding, step=raw.shape[1], is_bigendian=0)
+    msg.data = raw.tobytes()
+    assert np.array_equal(image_msg_to_bgr(msg), to_bgr(raw, encoding, 64, 48, raw.shape[1]))

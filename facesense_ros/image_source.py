@@ -1,0 +1,251 @@
+# Copyright 2026 facesense_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+``image_source``: publish frames from a video file, an image folder, one image or a camera.
+
+Publishes ``image_raw`` (sensor_msgs/Image in any encoding encodings.py supports) or
+``image_raw/compressed`` (JPEG CompressedImage) at ``fps``, stamped with the current time.
+Reads with OpenCV; no cv_bridge or image_transport needed. Prints nothing per frame.
+"""
+
+from pathlib import Path
+import sys
+from typing import List, Optional
+
+import cv2
+from facesense_ros.encodings import bgr_to_jpeg, from_bgr, ImageFormatError, SUPPORTED_ENCODINGS
+import numpy as np
+from rcl_interfaces.msg import ParameterDescriptor
+import rclpy
+from rclpy.duration import Duration
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.signals import SignalHandlerOptions
+from sensor_msgs.msg import CompressedImage, Image
+
+IMAGE_EXTENSIONS = ('.bmp', '.jpeg', '.jpg', '.png', '.ppm', '.pgm', '.tif', '.tiff', '.webp')
+TRANSPORTS = ('raw', 'compressed')
+RELIABILITIES = {'reliable': ReliabilityPolicy.RELIABLE,
+                 'best_effort': ReliabilityPolicy.BEST_EFFORT}
+# The format string image_transport's compressed publisher writes for bgr8 JPEG.
+COMPRESSED_FORMAT = 'bgr8; jpeg compressed bgr8'
+# A finite run waits this long for reliable subscribers to acknowledge the last frames.
+ACK_TIMEOUT_SEC = 2.0
+
+
+class SourceError(ValueError):
+    """A parameter of image_source is not usable (bad path, value, or unreadable source)."""
+
+
+class FrameReader:
+    """
+    Frames from a folder, one image, a video file or a camera, in order.
+
+    ``read()`` returns the next BGR frame, or None when a non-looping source is exhausted.
+    """
+
+    def __init__(self, source: str, loop: bool):
+        self.loop = loop
+        self.capture = None
+        self.files: List[Path] = []
+        self.index = 0
+        self.still: Optional[np.ndarray] = None
+        path = Path(source).expanduser()
+        if not source:
+            raise SourceError('parameter source is empty: expected a video file, an image '
+                              'folder, an image file or a camera index')
+        if source.isdigit():
+            self.capture = cv2.VideoCapture(int(source))
+            if not self.capture.isOpened():
+                raise SourceError(f'source: camera {source} could not be opened')
+            self.kind = 'camera'
+        elif path.is_dir():
+            self.files = sorted(p for p in path.iterdir()
+                                if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+            if not self.files:
+                raise SourceError(f'source: folder {path} holds no image '
+                                  f'({", ".join(IMAGE_EXTENSIONS)})')
+            self.kind = 'folder'
+        elif not path.exists():
+            raise SourceError(f'source: {path} does not exist (expected a video file, an image '
+                              'folder, an image file or a camera index)')
+        elif path.suffix.lower() in IMAGE_EXTENSIONS:
+            self.still = self._imread(path)
+            self.kind = 'image'
+        else:
+            self.capture = cv2.VideoCapture(str(path))
+            if not self.capture.isOpened():
+                raise SourceError(f'source: {path} is not a video OpenCV can read')
+            self.kind = 'video'
+            self.path = path
+
+    @staticmethod
+    def _imread(path: Path) -> np.ndarray:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise SourceError(f'source: {path} is not an image OpenCV can read')
+        return image
+
+    def read(self) -> Optional[np.ndarray]:
+        """Return the next frame, or None at the end of a non-looping source."""
+        if self.kind == 'image':
+            return self.still
+        if self.kind == 'folder':
+            if self.index >= len(self.files):
+                if not self.loop:
+                    return None
+                self.index = 0
+            image = self._imread(self.files[self.index])
+            self.index += 1
+            return image
+        ok, frame = self.capture.read()
+        if not ok and self.kind == 'video' and self.loop:
+            # Seeking is unreliable for some containers: reopening always restarts.
+            self.capture.release()
+            self.capture = cv2.VideoCapture(str(self.path))
+            ok, frame = self.capture.read()
+        return frame if ok else None
+
+    def close(self):
+        """Release the camera or video file."""
+        if self.capture is not None:
+            self.capture.release()
+
+
+class ImageSource(Node):
+    """Publish frames of a FrameReader at a fixed rate."""
+
+    def __init__(self):
+        super().__init__('image_source')
+        self.reader = None
+        self.declare_parameter('source', '')
+        # `-p fps:=20` arrives as an integer: accept both.
+        self.declare_parameter('fps', 10.0, ParameterDescriptor(dynamic_typing=True))
+        self.declare_parameter('frame_id', 'camera')
+        self.declare_parameter('loop', True)
+        self.declare_parameter('encoding', 'bgr8')
+        self.declare_parameter('transport', 'raw')
+        self.declare_parameter('reliability', 'reliable')
+        self.declare_parameter('max_frames', 0)
+        self.declare_parameter('jpeg_quality', 90)
+        self.declare_parameter('wait_for_subscribers', 0)
+        get = self.get_parameter
+        self.frame_id = get('frame_id').value
+        self.encoding = get('encoding').value
+        self.transport = get('transport').value
+        self.max_frames = get('max_frames').value
+        self.jpeg_quality = get('jpeg_quality').value
+        self.wait_for_subscribers = get('wait_for_subscribers').value
+        fps = get('fps').value
+        if isinstance(fps, bool) or not isinstance(fps, (int, float)):
+            raise SourceError(f'parameter fps must be a number, got {fps!r}')
+        reliability = get('reliability').value
+        if not fps > 0:
+            raise SourceError(f'parameter fps must be > 0, got {fps}')
+        if self.encoding not in SUPPORTED_ENCODINGS:
+            raise SourceError(f'parameter encoding must be one of {list(SUPPORTED_ENCODINGS)}, '
+                              f'got {self.encoding!r}')
+        if self.transport not in TRANSPORTS:
+            raise SourceError(f'parameter transport must be one of {list(TRANSPORTS)}, got '
+                              f'{self.transport!r}')
+        if reliability not in RELIABILITIES:
+            raise SourceError(f'parameter reliability must be one of {list(RELIABILITIES)}, '
+                              f'got {reliability!r}')
+        if self.max_frames < 0:
+            raise SourceError(f'parameter max_frames must be >= 0, got {self.max_frames}')
+        self.reader = FrameReader(get('source').value, get('loop').value)
+        qos = QoSProfile(depth=1, reliability=RELIABILITIES[reliability])
+        if self.transport == 'raw':
+            self.publisher = self.create_publisher(Image, 'image_raw', qos)
+        else:
+            self.publisher = self.create_publisher(CompressedImage, 'image_raw/compressed', qos)
+        self.reliable = reliability == 'reliable'
+        self.sent = 0
+        self.done = False
+        self.timer = self.create_timer(1.0 / fps, self._tick)
+
+    def _message(self, frame: np.ndarray):
+        if self.transport == 'compressed':
+            msg = CompressedImage(format=COMPRESSED_FORMAT)
+            msg.data = bgr_to_jpeg(frame, self.jpeg_quality)
+            return msg
+        raw = from_bgr(frame, self.encoding)
+        msg = Image(height=frame.shape[0], width=frame.shape[1], encoding=self.encoding,
+                    is_bigendian=0, step=raw.shape[1])
+        msg.data = raw.tobytes()
+        return msg
+
+    def _tick(self):
+        if self.done:
+            return
+        if self.publisher.get_subscription_count() < self.wait_for_subscribers:
+            return
+        frame = self.reader.read()
+        if frame is None:
+            self._finish('end of source')
+            return
+        try:
+            msg = self._message(frame)
+        except ImageFormatError as e:
+            # e.g. an odd-width frame in a 4:2:2 encoding: nothing later can be sent either.
+            self._finish(f'cannot send a {frame.shape[1]}x{frame.shape[0]} frame as '
+                         f'{self.encoding}: {e}')
+            return
+        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.header.frame_id = self.frame_id
+        self.publisher.publish(msg)
+        self.sent += 1
+        if self.max_frames and self.sent >= self.max_frames:
+            self._finish(f'{self.sent} frames sent')
+
+    def _finish(self, why: str):
+        self.done = True
+        self.timer.cancel()
+        if self.reliable:
+            self.publisher.wait_for_all_acked(Duration(seconds=ACK_TIMEOUT_SEC))
+        self.get_logger().info(f'done: {why}')
+        rclpy.try_shutdown(context=self.context)
+
+    def destroy_node(self):
+        """Release the source, then the node."""
+        if self.reader is not None:
+            self.reader.close()
+        super().destroy_node()
+
+
+def main(args=None):
+    """Run image_source until the source ends, max_frames were sent, or a signal."""
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.ALL)
+    node = None
+    code = 0
+    try:
+        node = ImageSource()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except SourceError as e:
+        rclpy.logging.get_logger('image_source').error(str(e))
+        code = 1
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+    if code:
+        sys.exit(code)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,295 @@
+# Copyright 2026 facesense_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Stable face ids across frames, per-track attribute smoothing and attribute scheduling.
+
+Pure Python and numpy: no ROS, no models. One frame goes through a :class:`Tracker` as
+
+1. ``tracked = tracker.update(detections, stamp)``: every face gets a ``track_id``;
+2. ``due = tracker.attributes_due(tracked)``: which faces need the attribute models now;
+3. run the attribute models on the due faces only;
+4. ``result = tracker.smooth(faces)``: each face's new measurement (or None) folded into its
+   track's smoothed attributes, which are returned.
+
+Matching is greedy by best score: box overlap (IoU, against the track's last box and its
+constant-velocity prediction) first, then for faces that moved too far for any overlap the
+center distance relative to the face size. Lost tracks are kept ``track_timeout`` seconds so
+that a missed detection or a short occlusion keeps the id; ids come from a counter and are
+never reused within a Tracker's life.
+"""
+
+import itertools
+import math
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .config import TrackingConfig
+from .face import Face
+
+Box = Tuple[float, float, float, float]
+
+# The fallback match for faces that moved too far for their boxes to overlap: centers closer
+# than this fraction of the mean face size (width and height of both boxes). Half a face per
+# frame is faster than a person walking past a camera at 15 fps, and two different faces
+# side by side are at least one face apart.
+MAX_CENTER_DISTANCE = 0.5
+# Boxes whose sizes differ more than this factor are not the same face by the fallback (a
+# detector's box of one face changes size by a few percent between frames).
+MAX_SIZE_RATIO = 2.0
+# Weight of the newest velocity measurement in the track's velocity: averages out the
+# detector's box jitter (a few pixels) while following a change of direction in 2-3 frames.
+VELOCITY_SMOOTHING = 0.5
+# IoU matches always beat fallback matches: their score is offset by this.
+IOU_MATCH_BONUS = 1.0
+# A stamp this much (seconds) before the previous one is a clock jump (a bag restarted, sim
+# time reset): the tracks are dropped, the id counter goes on.
+CLOCK_JUMP_BACK = 1e-6
+# Ids start here (0 is what an untracked frame's first face gets).
+FIRST_TRACK_ID = 1
+
+
+def iou(a: Box, b: Box) -> float:
+    """Intersection over union of two (x_min, y_min, x_max, y_max) boxes."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0.0 or h <= 0.0:
+        return 0.0
+    inter = w * h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0.0 else 0.0
+
+
+def _center(box: Box) -> Tuple[float, float]:
+    return ((box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0)
+
+
+def _shift(box: Box, dx: float, dy: float) -> Box:
+    return (box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy)
+
+
+def _normalised(values: np.ndarray) -> Tuple[float, ...]:
+    values = np.clip(values, 0.0, 1.0)
+    total = float(values.sum())
+    if total <= 0.0:
+        # Only reachable from all-zero measurements: keep a valid distribution.
+        return tuple(float(v) for v in np.full(len(values), 1.0 / len(values)))
+    return tuple(float(v) for v in values / total)
+
+
+class AttributeSmoother:
+    """
+    Age, gender and emotion of one track, smoothed over time by exponential moving averages.
+
+    ``update`` folds one measurement in (weight ``age_smoothing`` etc. from the config for the
+    new value); a None measurement leaves the value as it was. The first measurement is taken
+    as it is. With ``smoothing=False`` the latest measurement simply replaces the value.
+    Probabilities are renormalised to sum to 1.
+    """
+
+    def __init__(self):
+        """Start with nothing known."""
+        self.age: Optional[float] = None
+        self.gender: Optional[Tuple[float, ...]] = None
+        self.emotion: Optional[Tuple[float, ...]] = None
+
+    @staticmethod
+    def _scalar(old, new, weight):
+        if new is None:
+            return old
+        if old is None:
+            return float(new)
+        return weight * float(new) + (1.0 - weight) * old
+
+    @staticmethod
+    def _vector(old, new, weight):
+        if new is None:
+            return old
+        new = np.asarray(new, np.float64)
+        if old is None:
+            return _normalised(new)
+        return _normalised(weight * new + (1.0 - weight) * np.asarray(old, np.float64))
+
+    def update(self, config: TrackingConfig, age=None, gender=None, emotion=None):
+        """Fold one measurement in and return the smoothed (age, gender, emotion)."""
+        if config.smoothing:
+            weights = (config.age_smoothing, config.gender_smoothing, config.emotion_smoothing)
+        else:
+            weights = (1.0, 1.0, 1.0)
+        self.age = self._scalar(self.age, age, weights[0])
+        self.gender = self._vector(self.gender, gender, weights[1])
+        self.emotion = self._vector(self.emotion, emotion, weights[2])
+        return self.age, self.gender, self.emotion
+
+
+class _Track:
+    """One face followed over frames."""
+
+    def __init__(self, track_id: int, box: Box, stamp: float):
+        self.track_id = track_id
+        self.box = box
+        self.stamp = stamp
+        self.velocity = (0.0, 0.0)  # of the box center, pixels per second
+        self.frames = 1  # frames in which this track was detected
+        self.smoother = AttributeSmoother()
+
+    def predicted(self, stamp: float) -> Box:
+        dt = max(0.0, stamp - self.stamp)
+        return _shift(self.box, self.velocity[0] * dt, self.velocity[1] * dt)
+
+    def follow(self, box: Box, stamp: float):
+        dt = stamp - self.stamp
+        if dt > 0.0:
+            (old_x, old_y), (new_x, new_y) = _center(self.box), _center(box)
+            measured = ((new_x - old_x) / dt, (new_y - old_y) / dt)
+            if self.frames == 1:
+                self.velocity = measured
+            else:
+                self.velocity = tuple(
+                    VELOCITY_SMOOTHING * m + (1.0 - VELOCITY_SMOOTHING) * v
+                    for m, v in zip(measured, self.velocity))
+        self.box = box
+        self.stamp = stamp
+        self.frames += 1
+
+
+def _match_score(track: _Track, predicted: Box, box: Box, iou_threshold: float) -> float:
+    """Return how well ``box`` continues ``track`` (higher is better), or 0 for no match."""
+    overlap = max(iou(predicted, box), iou(track.box, box))
+    if overlap > 0.0 and overlap >= iou_threshold:
+        return IOU_MATCH_BONUS + overlap
+    track_w, track_h = track.box[2] - track.box[0], track.box[3] - track.box[1]
+    box_w, box_h = box[2] - box[0], box[3] - box[1]
+    ratio = math.sqrt((track_w * track_h) / (box_w * box_h))
+    if not (1.0 / MAX_SIZE_RATIO <= ratio <= MAX_SIZE_RATIO):
+        return 0.0
+    size = (track_w + track_h + box_w + box_h) / 4.0
+    (px, py), (bx, by) = _center(predicted), _center(box)
+    distance = math.hypot(px - bx, py - by) / size
+    if distance >= MAX_CENTER_DISTANCE:
+        return 0.0
+    # In (0, 1]: closer is better, and always below any IoU match.
+    return 1.0 - distance / MAX_CENTER_DISTANCE * (1.0 - 1e-6)
+
+
+class Tracker:
+    """
+    Give faces stable ids across frames and smooth their attributes per track.
+
+    Not thread-safe: one caller at a time (FacePerception holds a lock around it).
+    """
+
+    def __init__(self, config: Optional[TrackingConfig] = None):
+        """Start with no tracks; ``config`` defaults to TrackingConfig()."""
+        self._config = config if config is not None else TrackingConfig()
+        self._ids = itertools.count(FIRST_TRACK_ID)
+        self._tracks: Dict[int, _Track] = {}
+        self._stamp: Optional[float] = None
+
+    @property
+    def config(self) -> TrackingConfig:
+        """Return the TrackingConfig in use."""
+        return self._config
+
+    def configure(self, config: TrackingConfig):
+        """Use ``config`` from the next call on; tracks and their smoothed values are kept."""
+        self._config = config
+
+    def reset(self):
+        """Forget every track (ids are still never reused)."""
+        self._tracks.clear()
+        self._stamp = None
+
+    @property
+    def active_ids(self) -> List[int]:
+        """Ids of the tracks alive now, including lost ones waiting for their timeout."""
+        return sorted(self._tracks)
+
+    def update(self, faces: Sequence[Face], stamp: float) -> List[Face]:
+        """
+        Assign a track id to every face of one frame taken at ``stamp`` seconds.
+
+        Returns the faces in the same order with ``track_id`` set (everything else as given).
+        Faces that continue no track start a new one; tracks without a face for longer than
+        ``track_timeout`` seconds are retired.
+        """
+        stamp = float(stamp)
+        if self._stamp is not None and stamp < self._stamp - CLOCK_JUMP_BACK:
+            self.reset()
+        self._stamp = stamp
+        tracks = list(self._tracks.values())
+        predictions = [t.predicted(stamp) for t in tracks]
+        candidates = []
+        for ti, (track, predicted) in enumerate(zip(tracks, predictions)):
+            for fi, face in enumerate(faces):
+                score = _match_score(track, predicted, face.box,
+                                     self._config.track_iou_threshold)
+                if score > 0.0:
+                    candidates.append((score, ti, fi))
+        # Greedy by best score; ties broken by order so that results are deterministic.
+        candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
+        track_of_face: Dict[int, _Track] = {}
+        used_tracks = set()
+        for _, ti, fi in candidates:
+            if ti in used_tracks or fi in track_of_face:
+                continue
+            used_tracks.add(ti)
+            track_of_face[fi] = tracks[ti]
+        result = []
+        for fi, face in enumerate(faces):
+            track = track_of_face.get(fi)
+            if track is None:
+                track = _Track(next(self._ids), face.box, stamp)
+                self._tracks[track.track_id] = track
+            else:
+                track.follow(face.box, stamp)
+            result.append(face.with_attributes(track_id=track.track_id))
+        timeout = self._config.track_timeout
+        for track_id in [i for i, t in self._tracks.items() if stamp - t.stamp > timeout]:
+            del self._tracks[track_id]
+        return result
+
+    def attributes_due(self, faces: Sequence[Face]) -> List[bool]:
+        """
+        Tell, per face returned by the last ``update``, whether its attributes are due now.
+
+        A track's attributes are due on its first frame and then every ``attribute_interval``
+        frames in which it was detected; faces of unknown tracks are always due.
+        """
+        interval = self._config.attribute_interval
+        due = []
+        for face in faces:
+            track = self._tracks.get(face.track_id)
+            due.append(track is None or (track.frames - 1) % interval == 0)
+        return due
+
+    def smooth(self, faces: Sequence[Face]) -> List[Face]:
+        """
+        Fold each face's attributes into its track and return the faces with smoothed values.
+
+        Call once per frame with the faces of the last ``update``; an attribute that is None
+        (not due, face too small, model off) keeps the track's value, which is None until the
+        track's first measurement. Faces of unknown tracks are returned unchanged.
+        """
+        result = []
+        for face in faces:
+            track = self._tracks.get(face.track_id)
+            if track is None:
+                result.append(face)
+                continue
+            age, gender, emotion = track.smoother.update(
+                self._config, face.age, face.gender, face.emotion)
+            result.append(face.with_attributes(age=age, gender=gender, emotion=emotion))
+        return result

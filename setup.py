@@ -23,6 +23,8 @@ setup(
     name=package_name,
     version='0.1.0',
     packages=find_packages(exclude=['test']),
+    # The OMZ download table (URLs, sizes, sha384) that model_store verifies against.
+    package_data={package_name: ['omz_models.tsv']},
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),

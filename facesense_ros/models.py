@@ -1,0 +1,328 @@
+# Copyright 2026 facesense_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+OpenVINO wrappers of the Open Model Zoo face models: the only module that imports openvino.
+
+Each wrapper checks at load that the file really is a model for its role, compiles it with the
+pixel work (u8 -> f32, NHWC -> NCHW and, for the detector, the resize) inside the compiled
+model, and splits a run into ``preprocess`` -> ``infer`` (or ``start_async`` / ``wait``) ->
+``postprocess``, in the style of OMZ's model_api, so that a caller can overlap the detection of
+one frame with the attributes of another.
+"""
+
+import functools
+import logging
+from pathlib import Path
+import threading
+from typing import Dict, List, Sequence, Tuple
+
+import cv2
+import numpy as np
+import openvino as ov
+from openvino import Layout, PartialShape, Type
+from openvino.preprocess import PrePostProcessor, ResizeAlgorithm
+
+from .config import PERFORMANCE_HINTS, PRECISIONS
+from .face import Face
+# One error class for the whole model path (store and wrappers): the node catches just this.
+from .model_store import ModelError
+
+LOGGER = logging.getLogger('facesense_ros')
+# OMZ detectors emit rows [image_id, label, conf, x_min, y_min, x_max, y_max].
+DETECTION_ROW = 7
+
+
+@functools.lru_cache(maxsize=1)
+def _core() -> ov.Core:
+    """One OpenVINO Core per process: it caches plugins, and creating one costs time."""
+    return ov.Core()
+
+
+def _describe(ports) -> List[str]:
+    """Name and shape of model ports, for error messages."""
+    described = []
+    for port in ports:
+        names = sorted(port.get_names())
+        shape = port.get_partial_shape()
+        dims = tuple(d.get_length() if d.is_static else -1 for d in shape) \
+            if shape.rank.is_static else '?'
+        described.append(f'{names[0] if names else "?"!r} {dims}')
+    return described
+
+
+def _precision_of(path: Path) -> str:
+    """OMZ keeps each precision in its own folder: intel/<model>/<PRECISION>/<model>.xml."""
+    return path.parent.name if path.parent.name in PRECISIONS else 'unknown precision'
+
+
+def read_model(xml_path) -> Tuple[Path, ov.Model]:
+    """Read an IR (.xml + .bin); ModelError naming the file when missing or damaged."""
+    path = Path(xml_path)
+    if path.suffix != '.xml':
+        raise ModelError(f'{path}: expected an OpenVINO IR .xml file')
+    if not path.is_file():
+        raise ModelError(f'{path}: model file not found')
+    weights = path.with_suffix('.bin')
+    if not weights.is_file():
+        raise ModelError(f'{weights}: weights file not found (needed next to {path.name})')
+    try:
+        model = _core().read_model(str(path), str(weights))
+    except RuntimeError as e:
+        # OpenVINO's messages are long C++ traces; keep their last line, which says why.
+        reason = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+        raise ModelError(f'{path} (+ {weights.name}) could not be read, the file is damaged or '
+                         f'truncated: {reason}') from e
+    return path, model
+
+
+def _static_dims(port) -> Tuple[int, ...]:
+    shape = port.get_partial_shape()
+    if not shape.is_static:
+        return ()
+    return tuple(d.get_length() for d in shape)
+
+
+def _compile_properties(performance_hint: str) -> Dict[str, str]:
+    if performance_hint not in PERFORMANCE_HINTS:
+        raise ModelError(f'performance_hint must be one of {list(PERFORMANCE_HINTS)}, '
+                         f'got {performance_hint!r}')
+    return {'PERFORMANCE_HINT': performance_hint}
+
+
+class _Wrapper:
+    """What every model wrapper shares: loading, compiling, one infer request, async use."""
+
+    role = 'model'
+
+    def __init__(self, xml_path, device: str = 'CPU', performance_hint: str = 'LATENCY'):
+        self.path, model = read_model(xml_path)
+        self.precision = _precision_of(self.path)
+        self.device = device
+        self._check(model)
+        model = self._prepare(model)
+        try:
+            self.compiled = _core().compile_model(model, device,
+                                                  _compile_properties(performance_hint))
+        except RuntimeError as e:
+            reason = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+            raise ModelError(f'{self.path}: cannot compile for device {device!r}: '
+                             f'{reason}') from e
+        self._request = self.compiled.create_infer_request()
+        # One request per wrapper: start_async/wait pairs must not interleave across threads.
+        self._lock = threading.Lock()
+        self._pending = None
+        LOGGER.info('loaded %s %s (%s) on %s', self.role, self.path, self.precision, device)
+
+    def _check(self, model):
+        raise NotImplementedError
+
+    def _prepare(self, model):
+        raise NotImplementedError
+
+    def infer(self, inputs: np.ndarray) -> Dict[str, np.ndarray]:
+        """Run synchronously on preprocessed ``inputs``; outputs by name (copies)."""
+        with self._lock:
+            self._request.infer({0: inputs})
+            return self._outputs()
+
+    def start_async(self, inputs: np.ndarray) -> None:
+        """Start inference on preprocessed ``inputs``; ``wait()`` returns its outputs."""
+        with self._lock:
+            if self._pending is not None:
+                raise RuntimeError(f'{self.role}: start_async called twice without wait()')
+            # OpenVINO may read the array until the request finishes: keep it alive and intact.
+            self._pending = np.ascontiguousarray(inputs)
+            self._request.start_async({0: self._pending})
+
+    def wait(self) -> Dict[str, np.ndarray]:
+        """Wait for the inference started by ``start_async``; outputs by name (copies)."""
+        with self._lock:
+            if self._pending is None:
+                raise RuntimeError(f'{self.role}: wait() without start_async')
+            self._request.wait()
+            self._pending = None
+            return self._outputs()
+
+    def _outputs(self) -> Dict[str, np.ndarray]:
+        return {name: self._request.get_tensor(name).data.copy() for name in self._output_names}
+
+
+def check_frame(frame) -> np.ndarray:
+    """Return ``frame`` as HxWx3 uint8 BGR (gray HxW converted); ValueError otherwise."""
+    if not isinstance(frame, np.ndarray):
+        raise ValueError(f'frame must be a numpy array (HxWx3 uint8 BGR), got {type(frame)}')
+    if frame.dtype != np.uint8:
+        raise ValueError(f'frame must be uint8 (HxWx3 BGR or HxW gray), got {frame.dtype}')
+    if frame.ndim == 2:
+        frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+    if frame.ndim != 3 or frame.shape[2] != 3 or frame.shape[0] < 1 or frame.shape[1] < 1:
+        raise ValueError(f'frame must be HxWx3 uint8 BGR or HxW gray, got shape {frame.shape}')
+    return frame
+
+
+class FaceDetector(_Wrapper):
+    """
+    An SSD-style OMZ face detector (one input, one [1, 1, N, 7] output).
+
+    The compiled model takes a 1xHxWx3 u8 BGR frame of any size and resizes it itself, so the
+    host does no per-pixel work before inference.
+    """
+
+    role = 'face detector'
+
+    def _check(self, model):
+        detections = [o for o in model.outputs
+                      if len(_static_dims(o)) == 4 and _static_dims(o)[-1] == DETECTION_ROW
+                      and _static_dims(o)[:2] == (1, 1)]
+        inputs = [i for i in model.inputs if len(_static_dims(i)) == 4]
+        if len(model.inputs) != 1 or len(inputs) != 1 or len(detections) != 1:
+            raise ModelError(
+                f'{self.path} is not a face detector: expected one input [1,3,H,W] and an output '
+                f'[1,1,N,7], found inputs [{", ".join(_describe(model.inputs))}] and outputs '
+                f'[{", ".join(_describe(model.outputs))}]')
+        self.input_name = inputs[0].get_any_name()
+        self.output_name = detections[0].get_any_name()
+        _, channels, self.input_height, self.input_width = _static_dims(inputs[0])
+        if channels != 3:
+            raise ModelError(f'{self.path} is not a face detector: expected a 3-channel input, '
+                             f'found {_describe(model.inputs)[0]}')
+
+    def _prepare(self, model):
+        ppp = PrePostProcessor(model)
+        ppp.input().tensor().set_element_type(Type.u8).set_layout(Layout('NHWC')) \
+            .set_spatial_dynamic_shape()
+        ppp.input().preprocess().resize(ResizeAlgorithm.RESIZE_LINEAR)
+        ppp.input().model().set_layout(Layout('NCHW'))
+        self._output_names = (self.output_name,)
+        return ppp.build()
+
+    @staticmethod
+    def preprocess(frame: np.ndarray) -> np.ndarray:
+        """Return the model input for a HxWx3 u8 BGR frame: a 1xHxWx3 view, no copy."""
+        return np.ascontiguousarray(frame)[None]
+
+    def postprocess(self, outputs: Dict[str, np.ndarray], frame_size: Tuple[int, int],
+                    threshold: float, max_faces: int) -> List[Face]:
+        """
+        Turn detector rows into faces in frame pixels.
+
+        Stops at the first row with a negative image_id (padding), keeps conf >= threshold,
+        scales to ``frame_size`` = (width, height), clamps to the frame, drops empty boxes and
+        keeps the ``max_faces`` best scores, best first.
+        """
+        width, height = frame_size
+        rows = outputs[self.output_name].reshape(-1, DETECTION_ROW)
+        end = np.flatnonzero(rows[:, 0] < 0)
+        if end.size:
+            rows = rows[:end[0]]
+        rows = rows[rows[:, 2] >= threshold]
+        boxes = rows[:, 3:7].astype(np.float64) * (width, height, width, height)
+        np.clip(boxes, 0.0, (width, height, width, height), out=boxes)
+        keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+        boxes, scores = boxes[keep], np.clip(rows[keep, 2].astype(np.float64), 0.0, 1.0)
+        order = np.argsort(-scores, kind='stable')[:max_faces]
+        return [Face(*boxes[i].tolist(), score=float(scores[i])) for i in order]
+
+    def detect(self, frame: np.ndarray, threshold: float = 0.5,
+               max_faces: int = 20) -> List[Face]:
+        """Detect faces in a HxWx3 u8 BGR frame (synchronous)."""
+        frame = check_frame(frame)
+        outputs = self.infer(self.preprocess(frame))
+        return self.postprocess(outputs, (frame.shape[1], frame.shape[0]), threshold, max_faces)
+
+
+class _BatchedClassifier(_Wrapper):
+    """A 1x3xHxW classifier run on all faces of a frame in one inference (dynamic batch)."""
+
+    # {output name: number of values per face}
+    expected_outputs: Dict[str, int] = {}
+
+    def _check(self, model):
+        found = {}
+        for port in model.outputs:
+            dims = _static_dims(port)
+            for name in port.get_names():
+                found[name] = int(np.prod(dims[1:])) if dims else -1
+        inputs = [_static_dims(i) for i in model.inputs]
+        good_input = len(inputs) == 1 and len(inputs[0]) == 4 and inputs[0][:2] == (1, 3)
+        good_outputs = all(found.get(n) == k for n, k in self.expected_outputs.items())
+        if not (good_input and good_outputs):
+            wanted = ' and '.join(f'{n!r} ({k} values)' for n, k in self.expected_outputs.items())
+            raise ModelError(
+                f'{self.path} is not an {self.role} model: expected one input [1,3,H,W] and '
+                f'outputs {wanted}, found inputs [{", ".join(_describe(model.inputs))}] and '
+                f'outputs [{", ".join(_describe(model.outputs))}]')
+        self.input_height, self.input_width = inputs[0][2], inputs[0][3]
+
+    def _prepare(self, model):
+        # A dynamic batch measured faster than a fixed batch padded to 4 or 8 for 1..8 faces
+        # on a 2-core CPU (docs/models.md), and it never computes padding.
+        port = model.input(0)
+        model.reshape({port.get_any_name(): PartialShape(
+            [-1, 3, self.input_height, self.input_width])})
+        ppp = PrePostProcessor(model)
+        ppp.input().tensor().set_element_type(Type.u8).set_layout(Layout('NHWC'))
+        ppp.input().model().set_layout(Layout('NCHW'))
+        self._output_names = tuple(self.expected_outputs)
+        return ppp.build()
+
+    def preprocess(self, frame: np.ndarray, crops: Sequence[Tuple[int, int, int, int]]
+                   ) -> np.ndarray:
+        """
+        Cut and resize every crop into one (B, H, W, 3) u8 batch.
+
+        ``crops`` are integer (x0, y0, x1, y1) pixel boxes inside ``frame`` with positive size.
+        """
+        batch = np.empty((len(crops), self.input_height, self.input_width, 3), np.uint8)
+        size = (self.input_width, self.input_height)
+        for i, (x0, y0, x1, y1) in enumerate(crops):
+            cv2.resize(frame[y0:y1, x0:x1], size, dst=batch[i],
+                       interpolation=cv2.INTER_LINEAR)
+        return batch
+
+    def run(self, frame: np.ndarray, crops) -> list:
+        """Preprocess, infer and postprocess the crops of one frame (synchronous)."""
+        if not len(crops):
+            return []
+        return self.postprocess(self.infer(self.preprocess(frame, crops)))
+
+    def postprocess(self, outputs: Dict[str, np.ndarray]) -> list:
+        raise NotImplementedError
+
+
+class AgeGenderModel(_BatchedClassifier):
+    """age-gender-recognition-retail-0013: age in years and (female, male) probabilities."""
+
+    role = 'age-gender'
+    expected_outputs = {'age_conv3': 1, 'prob': 2}
+
+    def postprocess(self, outputs) -> List[Tuple[float, Tuple[float, float]]]:
+        """Return [(age_years, (p_female, p_male))] per face of the batch."""
+        # The model outputs age / 100.
+        ages = np.clip(outputs['age_conv3'].reshape(-1) * 100.0, 0.0, 150.0)
+        genders = outputs['prob'].reshape(len(ages), 2)
+        return [(float(a), (float(g[0]), float(g[1]))) for a, g in zip(ages, genders)]
+
+
+class EmotionsModel(_BatchedClassifier):
+    """emotions-recognition-retail-0003: (neutral, happy, sad, surprise, anger) probabilities."""
+
+    role = 'emotions'
+    expected_outputs = {'prob_emotion': 5}
+
+    def postprocess(self, outputs) -> List[Tuple[float, float, float, float, float]]:
+        """Return the 5 emotion probabilities per face of the batch."""
+        probabilities = outputs['prob_emotion'].reshape(-1, 5)
+        return [tuple(float(v) for v in row) for row in probabilities]

@@ -1,0 +1,157 @@
+# Copyright 2026 facesense_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The perception core: faces, age, gender and emotion from a BGR frame, no ROS.
+
+``FacePipeline`` loads and checks every model when it is built (so a bad file fails at
+start-up, not at frame 1000), then per frame: one detector inference on the whole frame (resize
+inside the compiled model) and one batched inference per attribute model for all faces.
+"""
+
+import time
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from . import model_store
+from .config import AGE_GENDER_MODEL, EMOTIONS_MODEL, PipelineConfig, reload_needed
+from .face import Face
+from .models import AgeGenderModel, check_frame, EmotionsModel, FaceDetector
+
+
+class ReloadNeeded(ValueError):
+    """update() was given a configuration that needs the models compiled again."""
+
+
+def crop_boxes(faces: Sequence[Face], frame_size, roi_scale: float) -> np.ndarray:
+    """
+    Integer pixel crops (N x 4: x0, y0, x1, y1) for the attribute models.
+
+    ``roi_scale`` 1.0 is the detector's own box, as the seed did. Above 1.0 the box is squared
+    (side = the longer side) and scaled by ``roi_scale`` around its center, as OMZ's
+    interactive_face_detection demo does. Crops are clamped to the frame and at least 1 px.
+    """
+    width, height = frame_size
+    if not faces:
+        return np.zeros((0, 4), np.int64)
+    boxes = np.array([f.box for f in faces], np.float64)
+    if roi_scale != 1.0:
+        centers = (boxes[:, :2] + boxes[:, 2:]) / 2.0
+        half = np.max(boxes[:, 2:] - boxes[:, :2], axis=1, keepdims=True) * roi_scale / 2.0
+        boxes = np.hstack([centers - half, centers + half])
+    # floor, like the seed's int() of a positive coordinate.
+    crops = np.floor(boxes).astype(np.int64)
+    limits = np.array([width, height, width, height])
+    crops = np.clip(crops, 0, limits)
+    crops[:, :2] = np.minimum(crops[:, :2], limits[:2] - 1)
+    crops[:, 2:] = np.maximum(crops[:, 2:], crops[:, :2] + 1)
+    return crops
+
+
+class FacePipeline:
+    """Face detector + optional age-gender and emotions models, configured by PipelineConfig."""
+
+    def __init__(self, config: Optional[PipelineConfig] = None, model_dir=None,
+                 download_missing: bool = True):
+        """
+        Find (or download), load and check every model that ``config`` enables.
+
+        ``model_dir`` overrides ``config.model_dir``. Raises model_store.ModelError (one line,
+        naming the file and what was expected) when a model is missing or unfit.
+        """
+        config = config or PipelineConfig()
+        self._config = config
+        directory = str(model_dir) if model_dir else (config.model_dir or None)
+
+        def load(kind, name, precisions):
+            xml = model_store.resolve(name, precisions, directory,
+                                      download_missing=download_missing)
+            return kind(xml, config.device, config.performance_hint)
+
+        self.detector = load(FaceDetector, config.detector, config.detector_precisions)
+        self.age_gender = load(AgeGenderModel, AGE_GENDER_MODEL,
+                               config.age_gender_precisions) if config.age_gender else None
+        self.emotions = load(EmotionsModel, EMOTIONS_MODEL,
+                             config.emotions_precisions) if config.emotions else None
+        self.last_timings: Dict[str, float] = {'detect': 0.0, 'attributes': 0.0}
+
+    @property
+    def config(self) -> PipelineConfig:
+        """Return the configuration in effect."""
+        return self._config
+
+    def update(self, config: PipelineConfig) -> None:
+        """
+        Apply live settings (threshold, max_faces, roi_scale, minimum sizes) without reloading.
+
+        Raises ReloadNeeded when a model-related field differs: build a new FacePipeline then.
+        """
+        if reload_needed(self._config, config):
+            raise ReloadNeeded('the new configuration changes the models (detector, model_dir, '
+                               'precisions, device, hint or enabled models): build a new '
+                               'FacePipeline')
+        self._config = config
+
+    def detect(self, frame_bgr: np.ndarray) -> List[Face]:
+        """Faces (box and score) in a HxWx3 uint8 BGR frame (or HxW gray), best first."""
+        start = time.perf_counter()
+        frame = check_frame(frame_bgr)
+        faces = self.detector.detect(frame, self._config.confidence_threshold,
+                                     self._config.max_faces)
+        self.last_timings['detect'] = time.perf_counter() - start
+        return faces
+
+    def attributes(self, frame_bgr: np.ndarray, faces: Sequence[Face]) -> List[Face]:
+        """
+        Return ``faces`` (same order) with age, gender and emotion filled in.
+
+        An attribute stays None when its model is off or the face's shorter side is under its
+        min_face_size_* parameter. All faces of the frame go through each model in one batch.
+        """
+        start = time.perf_counter()
+        frame = check_frame(frame_bgr)
+        config = self._config
+        faces = list(faces)
+        crops = crop_boxes(faces, (frame.shape[1], frame.shape[0]), config.roi_scale)
+        sizes = np.array([min(f.width, f.height) for f in faces], np.float64)
+        changes = [{} for _ in faces]
+        pending = None
+        if self.age_gender is not None and faces:
+            chosen = np.flatnonzero(sizes >= config.min_face_size_age_gender)
+            if chosen.size:
+                # Runs while the emotions batch is prepared and inferred below.
+                self.age_gender.start_async(self.age_gender.preprocess(frame, crops[chosen]))
+                pending = chosen
+        try:
+            if self.emotions is not None and faces:
+                chosen = np.flatnonzero(sizes >= config.min_face_size_emotions)
+                if chosen.size:
+                    for i, emotion in zip(chosen, self.emotions.run(frame, crops[chosen])):
+                        changes[i]['emotion'] = emotion
+        finally:
+            # Always collect the started request, or the next frame could not start one.
+            age_gender = self.age_gender.wait() if pending is not None else None
+        if pending is not None:
+            for i, (age, gender) in zip(pending, self.age_gender.postprocess(age_gender)):
+                changes[i]['age'] = age
+                changes[i]['gender'] = gender
+        out = [f.with_attributes(**c) if c else f for f, c in zip(faces, changes)]
+        self.last_timings['attributes'] = time.perf_counter() - start
+        return out
+
+    def process(self, frame_bgr: np.ndarray) -> List[Face]:
+        """Detect faces and compute their attributes; timings in ``last_timings``."""
+        frame = check_frame(frame_bgr)
+        return self.attributes(frame, self.detect(frame))

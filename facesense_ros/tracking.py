@@ -143,6 +143,8 @@ class _Track:
         self.stamp = stamp
         self.velocity = (0.0, 0.0)  # of the box center, pixels per second
         self.frames = 1  # frames in which this track was detected
+        # Attributes are due when (frames - schedule_start) is a multiple of the interval.
+        self.schedule_start = 1
         self.smoother = AttributeSmoother()
 
     def predicted(self, stamp: float) -> Box:
@@ -212,6 +214,16 @@ class Tracker:
         self._tracks.clear()
         self._stamp = None
 
+    def clear_attributes(self):
+        """
+        Forget every track's smoothed attributes and make them due on the track's next frame.
+
+        For when the attribute models change: values of the old models must not linger.
+        """
+        for track in self._tracks.values():
+            track.smoother = AttributeSmoother()
+            track.schedule_start = track.frames + 1
+
     @property
     def active_ids(self) -> List[int]:
         """Ids of the tracks alive now, including lost ones waiting for their timeout."""
@@ -272,7 +284,7 @@ class Tracker:
         due = []
         for face in faces:
             track = self._tracks.get(face.track_id)
-            due.append(track is None or (track.frames - 1) % interval == 0)
+            due.append(track is None or (track.frames - track.schedule_start) % interval == 0)
         return due
 
     def smooth(self, faces: Sequence[Face]) -> List[Face]:

@@ -59,6 +59,10 @@ IOU_MATCH_BONUS = 1.0
 CLOCK_JUMP_BACK = 1e-6
 # Ids start here (0 is what an untracked frame's first face gets).
 FIRST_TRACK_ID = 1
+# At most this many lost tracks wait for their timeout (the oldest go first): bounds memory
+# and matching time when stamps stop advancing (a camera driver that leaves them at zero).
+# Far above the number of faces that vanish within a timeout in any real scene.
+MAX_LOST_TRACKS = 256
 
 
 def iou(a: Box, b: Box) -> float:
@@ -167,23 +171,41 @@ class _Track:
         self.frames += 1
 
 
-def _match_score(track: _Track, predicted: Box, box: Box, iou_threshold: float) -> float:
-    """Return how well ``box`` continues ``track`` (higher is better), or 0 for no match."""
-    overlap = max(iou(predicted, box), iou(track.box, box))
-    if overlap > 0.0 and overlap >= iou_threshold:
-        return IOU_MATCH_BONUS + overlap
-    track_w, track_h = track.box[2] - track.box[0], track.box[3] - track.box[1]
-    box_w, box_h = box[2] - box[0], box[3] - box[1]
-    ratio = math.sqrt((track_w * track_h) / (box_w * box_h))
-    if not (1.0 / MAX_SIZE_RATIO <= ratio <= MAX_SIZE_RATIO):
-        return 0.0
-    size = (track_w + track_h + box_w + box_h) / 4.0
-    (px, py), (bx, by) = _center(predicted), _center(box)
-    distance = math.hypot(px - bx, py - by) / size
-    if distance >= MAX_CENTER_DISTANCE:
-        return 0.0
-    # In (0, 1]: closer is better, and always below any IoU match.
-    return 1.0 - distance / MAX_CENTER_DISTANCE * (1.0 - 1e-6)
+def _iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of every box of ``a`` (Nx4) with every box of ``b`` (Mx4), as an NxM array."""
+    w = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
+    h = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
+    inter = np.clip(w, 0.0, None) * np.clip(h, 0.0, None)
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0.0)
+
+
+def match_scores(last: np.ndarray, predicted: np.ndarray, boxes: np.ndarray,
+                 iou_threshold: float) -> np.ndarray:
+    """
+    Return how well each box continues each track, as a (tracks x boxes) array; 0: no match.
+
+    ``last`` and ``predicted`` are the tracks' last and predicted boxes (Tx4), ``boxes`` the
+    new ones (Fx4). Overlap matches (IoU >= ``iou_threshold`` with either track box) score
+    1 + IoU; otherwise boxes of similar size whose center is within MAX_CENTER_DISTANCE face
+    sizes of the prediction score in (0, 1], closer scoring higher.
+    """
+    overlap = np.maximum(_iou_matrix(predicted, boxes), _iou_matrix(last, boxes))
+    by_overlap = (overlap > 0.0) & (overlap >= iou_threshold)
+    last_w, last_h = last[:, 2] - last[:, 0], last[:, 3] - last[:, 1]
+    box_w, box_h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    ratio = np.sqrt((last_w * last_h)[:, None] / (box_w * box_h)[None, :])
+    similar = (ratio >= 1.0 / MAX_SIZE_RATIO) & (ratio <= MAX_SIZE_RATIO)
+    size = ((last_w + last_h)[:, None] + (box_w + box_h)[None, :]) / 4.0
+    dx = (predicted[:, None, 0] + predicted[:, None, 2]) - (boxes[None, :, 0] + boxes[None, :, 2])
+    dy = (predicted[:, None, 1] + predicted[:, None, 3]) - (boxes[None, :, 1] + boxes[None, :, 3])
+    distance = np.hypot(dx, dy) / 2.0 / size
+    near = similar & (distance < MAX_CENTER_DISTANCE)
+    # Below 1 (any overlap match scores more) and above 0 (no match) for every near box.
+    by_distance = 1.0 - distance / MAX_CENTER_DISTANCE * (1.0 - 1e-6)
+    return np.where(by_overlap, IOU_MATCH_BONUS + overlap, np.where(near, by_distance, 0.0))
 
 
 class Tracker:
@@ -238,27 +260,27 @@ class Tracker:
         ``track_timeout`` seconds are retired.
         """
         stamp = float(stamp)
+        if not math.isfinite(stamp):
+            raise ValueError(f'stamp must be a finite number of seconds, got {stamp}')
         if self._stamp is not None and stamp < self._stamp - CLOCK_JUMP_BACK:
             self.reset()
         self._stamp = stamp
         tracks = list(self._tracks.values())
-        predictions = [t.predicted(stamp) for t in tracks]
-        candidates = []
-        for ti, (track, predicted) in enumerate(zip(tracks, predictions)):
-            for fi, face in enumerate(faces):
-                score = _match_score(track, predicted, face.box,
-                                     self._config.track_iou_threshold)
-                if score > 0.0:
-                    candidates.append((score, ti, fi))
-        # Greedy by best score; ties broken by order so that results are deterministic.
-        candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
         track_of_face: Dict[int, _Track] = {}
-        used_tracks = set()
-        for _, ti, fi in candidates:
-            if ti in used_tracks or fi in track_of_face:
-                continue
-            used_tracks.add(ti)
-            track_of_face[fi] = tracks[ti]
+        if tracks and faces:
+            scores = match_scores(np.array([t.box for t in tracks], np.float64),
+                                  np.array([t.predicted(stamp) for t in tracks], np.float64),
+                                  np.array([f.box for f in faces], np.float64),
+                                  self._config.track_iou_threshold)
+            rows, cols = np.nonzero(scores)
+            # Greedy by best score; ties broken by position so that results are deterministic.
+            order = np.lexsort((cols, rows, -scores[rows, cols]))
+            used_tracks = set()
+            for ti, fi in zip(rows[order].tolist(), cols[order].tolist()):
+                if ti in used_tracks or fi in track_of_face:
+                    continue
+                used_tracks.add(ti)
+                track_of_face[fi] = tracks[ti]
         result = []
         for fi, face in enumerate(faces):
             track = track_of_face.get(fi)
@@ -269,8 +291,14 @@ class Tracker:
                 track.follow(face.box, stamp)
             result.append(face.with_attributes(track_id=track.track_id))
         timeout = self._config.track_timeout
-        for track_id in [i for i, t in self._tracks.items() if stamp - t.stamp > timeout]:
-            del self._tracks[track_id]
+        seen = {f.track_id for f in result}
+        lost = [t for t in self._tracks.values() if t.track_id not in seen]
+        expired = [t for t in lost if stamp - t.stamp > timeout]
+        # Stamps that never advance would keep lost tracks forever: bound how many are kept.
+        survivors = sorted((t for t in lost if stamp - t.stamp <= timeout),
+                           key=lambda t: (t.stamp, t.track_id), reverse=True)
+        for track in expired + survivors[MAX_LOST_TRACKS:]:
+            del self._tracks[track.track_id]
         return result
 
     def attributes_due(self, faces: Sequence[Face]) -> List[bool]:

@@ -24,7 +24,7 @@ import random
 from facesense_ros import sample_frames
 from facesense_ros.config import TrackingConfig
 from facesense_ros.face import Face
-from facesense_ros.tracking import AttributeSmoother, iou, Tracker
+from facesense_ros.tracking import AttributeSmoother, iou, MAX_LOST_TRACKS, Tracker
 import pytest
 
 # Frames per second of the sequence as the tracker sees it (stamp = frame / FPS). At 10 fps
@@ -220,3 +220,16 @@ def test_tracker_smooths_per_track():
     c = Face(150.0, 300.0, 200.0, 360.0, score=0.9)
     tracked = tracker.update([a, b, c], 0.2)
     assert tracker.smooth(tracked)[2].age is None
+
+
+def test_lost_tracks_are_bounded_when_stamps_stand_still():
+    # A driver that leaves every stamp at zero: nothing ever times out, yet memory is bounded.
+    tracker = Tracker(TrackingConfig())
+    for i in range(MAX_LOST_TRACKS + 50):
+        x, y = 70.0 * (i % 9), 70.0 * (i // 9)
+        tracker.update([Face(x, y, x + 60.0, y + 60.0, score=0.9)], 0.0)
+    assert len(tracker.active_ids) == MAX_LOST_TRACKS + 1
+    # The newest lost tracks are the ones kept.
+    assert max(tracker.active_ids) == MAX_LOST_TRACKS + 50
+    with pytest.raises(ValueError, match='stamp'):
+        tracker.update([], float('nan'))

@@ -172,7 +172,7 @@ class _Track:
 
 
 def _iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Return the IoU of every box of ``a`` (Nx4) with every box of ``b`` (Mx4), as an NxM array."""
+    """Return the IoU of every box of ``a`` (Nx4) with every box of ``b`` (Mx4): NxM."""
     w = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
     h = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
     inter = np.clip(w, 0.0, None) * np.clip(h, 0.0, None)

@@ -106,6 +106,8 @@ class FacePerception:
                 faces = pipeline.process(frame_bgr)
                 self.attribute_runs += len(faces)
                 self.last_timings = dict(pipeline.last_timings)
+                # The same keys whether tracking is on or off, for the node's statistics.
+                self.last_timings['tracking'] = 0.0
                 return [f.with_attributes(track_id=i) for i, f in enumerate(faces)]
             detections = pipeline.detect(frame_bgr)
             detect_time = pipeline.last_timings.get('detect', 0.0)

@@ -178,7 +178,7 @@ def test_tracking_off_is_the_plain_pipeline(pipeline, sequence):
     assert [f.track_id for f in faces] == list(range(len(plain)))
     assert [f.with_attributes(track_id=None) for f in faces] == plain
     assert perception.attribute_runs == len(plain) == N_PEOPLE
-    assert {'detect', 'attributes'} <= set(perception.last_timings)
+    assert {'detect', 'attributes', 'tracking'} <= set(perception.last_timings)
 
 
 def test_live_changes(model_dir, pipeline, sequence):

@@ -1,0 +1,445 @@
+# Copyright 2026 facesense_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+``facesense_node``: the ROS 2 node (name ``facesense``) around FacePerception.
+
+Subscribes ``image_raw`` (or ``image_raw/compressed``), keeps only the newest frame and
+processes it on a worker thread, and publishes ``faces/detections`` (every processed frame),
+``faces/label_info`` (latched), ``faces/image`` (only while someone subscribes) and
+``/diagnostics``. ``~/enable`` pauses and resumes; every parameter of config.PARAMETERS can be
+changed live, model changes by building a new pipeline first. See docs/interfaces.md.
+"""
+
+import sys
+import threading
+import time
+from typing import Dict, Optional
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from facesense_ros import model_store
+from facesense_ros.config import (check_parameter, PARAMETERS, PipelineConfig, reload_needed,
+                                  TrackingConfig)
+from facesense_ros.conversions import (bgr_to_image_msg, compressed_msg_to_bgr,
+                                       faces_to_detections, image_msg_to_bgr, label_info)
+from facesense_ros.drawing import annotate
+from facesense_ros.encodings import ImageFormatError
+from facesense_ros.perception import FacePerception
+from facesense_ros.pipeline import FacePipeline
+from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
+                                SetParametersResult)
+import rclpy
+from rclpy.exceptions import ParameterException
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.signals import SignalHandlerOptions
+from sensor_msgs.msg import CompressedImage, Image
+from std_msgs.msg import Header
+from std_srvs.srv import SetBool
+from vision_msgs.msg import Detection2DArray, LabelInfo
+
+NODE_NAME = 'facesense'
+TRANSPORTS = ('raw', 'compressed')
+RELIABILITIES = {'best_effort': ReliabilityPolicy.BEST_EFFORT,
+                 'reliable': ReliabilityPolicy.RELIABLE}
+# Node-level parameters (the perception ones come from config.PARAMETERS):
+# name -> (default, description, choices, read_only, minimum, maximum).
+NODE_PARAMETERS = {
+    'input_transport': ('raw', 'raw: subscribe image_raw (sensor_msgs/Image); compressed: '
+                        'image_raw/compressed (sensor_msgs/CompressedImage).', TRANSPORTS, True,
+                        None, None),
+    'reliability': ('best_effort', 'QoS reliability of the input subscription (best_effort '
+                    'also receives from reliable publishers).', tuple(RELIABILITIES), True,
+                    None, None),
+    'qos_depth': (1, 'Input queue depth; 1 keeps only the newest frame.', None, True, 1, 100),
+    'diagnostics_period': (1.0, 'Seconds between /diagnostics messages.', None, False, 0.1,
+                           60.0),
+}
+# Detections must not be lost to a momentarily slow consumer: reliable, a few frames deep.
+DETECTIONS_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+# The annotated image is for people watching: newest frame only, but reliable so that
+# reliable subscribers (rviz2's default) match as well.
+IMAGE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
+# Latched so that a subscriber arriving at any time gets the class names once.
+LABEL_INFO_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                            durability=DurabilityPolicy.TRANSIENT_LOCAL)
+DIAGNOSTICS_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+# Bad input tends to repeat every frame: say so at most this often.
+WARN_THROTTLE_SEC = 5.0
+# How long destroy_node waits for the worker to finish the frame in hand.
+WORKER_JOIN_TIMEOUT_SEC = 5.0
+STAGES = ('convert', 'detect', 'tracking', 'attributes', 'publish')
+# Errors that mean "this configuration cannot run": one line for the user, no traceback.
+STARTUP_ERRORS = (model_store.ModelError, ValueError, ParameterException)
+
+
+class StartupError(RuntimeError):
+    """The node cannot start with the given parameters; the message names the culprit."""
+
+
+def _descriptor(name, description, default, choices=None, read_only=False, minimum=None,
+                maximum=None) -> ParameterDescriptor:
+    descriptor = ParameterDescriptor(name=name, description=description, read_only=read_only)
+    if choices:
+        many = isinstance(default, (tuple, list))
+        descriptor.additional_constraints = (
+            f'{"any non-empty ordered subset" if many else "one"} of: {", ".join(choices)}')
+    if minimum is not None and maximum is not None and not isinstance(default, bool):
+        if isinstance(default, float):
+            descriptor.floating_point_range = [
+                FloatingPointRange(from_value=float(minimum), to_value=float(maximum), step=0.0)]
+        elif isinstance(default, int):
+            descriptor.integer_range = [
+                IntegerRange(from_value=int(minimum), to_value=int(maximum), step=0)]
+    return descriptor
+
+
+def _ros_value(value):
+    """Python default -> a value rclpy declares with the right type (tuples as lists)."""
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _python_value(value):
+    """Parameter value from rclpy -> what config.PARAMETERS checks (lists as tuples)."""
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
+class Stats:
+    """Counters and per-window sums for /diagnostics; every method is thread-safe."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.totals = {'input': 0, 'processed': 0, 'dropped': 0, 'bad': 0, 'failed': 0}
+        self._window_start = time.monotonic()
+        self._window = self._empty_window()
+
+    @staticmethod
+    def _empty_window():
+        return {'input': 0, 'processed': 0, 'faces': 0, 'bad': 0,
+                **{stage: 0.0 for stage in STAGES}}
+
+    def count(self, key: str, n: int = 1):
+        """Add ``n`` to a total (and its window sum when there is one)."""
+        with self._lock:
+            self.totals[key] += n
+            if key in self._window:
+                self._window[key] += n
+
+    def frame_done(self, faces: int, stage_seconds: Dict[str, float]):
+        """Record one processed frame."""
+        with self._lock:
+            self.totals['processed'] += 1
+            self._window['processed'] += 1
+            self._window['faces'] += faces
+            for stage in STAGES:
+                self._window[stage] += stage_seconds.get(stage, 0.0)
+
+    def take_window(self):
+        """Return (seconds, window sums, totals) and start a new window."""
+        with self._lock:
+            now = time.monotonic()
+            seconds = max(now - self._window_start, 1e-9)
+            window, self._window = self._window, self._empty_window()
+            self._window_start = now
+            return seconds, window, dict(self.totals)
+
+
+class FaceSenseNode(Node):
+    """Face detection, age, gender and emotion on every newest frame; see the module doc."""
+
+    def __init__(self, **kwargs):
+        super().__init__(NODE_NAME, **kwargs)
+        self._declare_parameters()
+        self._values = {name: _python_value(self.get_parameter(name).value)
+                        for name in PARAMETERS}
+        node_values = {name: self.get_parameter(name).value for name in NODE_PARAMETERS}
+        for name, value in node_values.items():
+            choices = NODE_PARAMETERS[name][2]
+            if choices and value not in choices:
+                raise StartupError(f'parameter {name} must be one of {list(choices)}, got '
+                                   f'{value!r}')
+        self._pipeline_config = PipelineConfig.from_dict(self._values)
+        self._tracking_config = TrackingConfig.from_dict(self._values)
+        # Models are loaded (and checked) before anything is subscribed.
+        self._pipeline = FacePipeline(self._pipeline_config)
+        self._perception = FacePerception(self._pipeline, self._tracking_config)
+        self._compressed = node_values['input_transport'] == 'compressed'
+        self._input_qos = QoSProfile(depth=node_values['qos_depth'],
+                                     reliability=RELIABILITIES[node_values['reliability']])
+        self._stats = Stats()
+        # Guards the pipeline/perception objects between the worker and parameter changes.
+        self._processing_lock = threading.Lock()
+        # Guards the pending frame, the pause flag and the stop flag.
+        self._frame_ready = threading.Condition()
+        self._pending = None
+        self._paused = False
+        self._stopping = False
+        self._frame_id = ''
+
+        self._detections_pub = self.create_publisher(Detection2DArray, 'faces/detections',
+                                                     DETECTIONS_QOS)
+        self._image_pub = self.create_publisher(Image, 'faces/image', IMAGE_QOS)
+        self._label_info_pub = self.create_publisher(LabelInfo, 'faces/label_info',
+                                                     LABEL_INFO_QOS)
+        self._diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics',
+                                                      DIAGNOSTICS_QOS)
+        self._publish_label_info()
+        self._enable_srv = self.create_service(SetBool, '~/enable', self._on_enable)
+        self._diagnostics_timer = self.create_timer(node_values['diagnostics_period'],
+                                                    self._publish_diagnostics)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self._worker = threading.Thread(target=self._work, name='facesense_worker',
+                                        daemon=True)
+        self._worker.start()
+        self._subscription = None
+        self._subscribe()
+        self.get_logger().info(
+            f'ready: {self._input_topic()} -> faces/detections; models: '
+            f'{", ".join(self._model_files())}')
+
+    # --- parameters -------------------------------------------------------------------------
+
+    def _declare_parameters(self):
+        declared = []
+        for spec in PARAMETERS.values():
+            descriptor = _descriptor(spec.name, spec.description, spec.default, spec.choices,
+                                     False, spec.minimum, spec.maximum)
+            declared.append((spec.name, _ros_value(spec.default), descriptor))
+        for name, (default, description, choices, read_only, low, high) in \
+                NODE_PARAMETERS.items():
+            declared.append((name, default, _descriptor(name, description, default, choices,
+                                                        read_only, low, high)))
+        self.declare_parameters('', declared)
+
+    def _on_set_parameters(self, parameters) -> SetParametersResult:
+        updates = {}
+        period = None
+        for parameter in parameters:
+            value = _python_value(parameter.value)
+            if parameter.name in PARAMETERS:
+                reason = check_parameter(parameter.name, value)
+                if reason:
+                    return SetParametersResult(successful=False, reason=reason)
+                updates[parameter.name] = value
+            elif parameter.name == 'diagnostics_period':
+                period = value
+        if period is not None:
+            self._diagnostics_timer.cancel()
+            self.destroy_timer(self._diagnostics_timer)
+            self._diagnostics_timer = self.create_timer(period, self._publish_diagnostics)
+        if not updates:
+            return SetParametersResult(successful=True)
+        values = {**self._values, **updates}
+        try:
+            pipeline_config = PipelineConfig.from_dict(values)
+            tracking_config = TrackingConfig.from_dict(values)
+        except ValueError as e:
+            return SetParametersResult(successful=False, reason=str(e))
+        new_pipeline = None
+        if reload_needed(self._pipeline_config, pipeline_config):
+            # Built while the old pipeline keeps working; swapped in only if it loads.
+            try:
+                new_pipeline = FacePipeline(pipeline_config)
+            except STARTUP_ERRORS as e:
+                self.get_logger().error(f'parameter change refused, models kept: {e}')
+                return SetParametersResult(successful=False, reason=str(e))
+        with self._processing_lock:
+            if new_pipeline is not None:
+                self._perception.set_pipeline(new_pipeline)
+                self._pipeline = new_pipeline
+            else:
+                self._pipeline.update(pipeline_config)
+            self._perception.update_tracking(tracking_config)
+            threshold_changed = (pipeline_config.confidence_threshold
+                                 != self._pipeline_config.confidence_threshold)
+            self._pipeline_config, self._tracking_config = pipeline_config, tracking_config
+            self._values = values
+        if new_pipeline is not None:
+            self.get_logger().info(f'models reloaded: {", ".join(self._model_files())}')
+        if threshold_changed:
+            self._publish_label_info()
+        return SetParametersResult(successful=True)
+
+    # --- input ------------------------------------------------------------------------------
+
+    def _input_topic(self) -> str:
+        return 'image_raw/compressed' if self._compressed else 'image_raw'
+
+    def _subscribe(self):
+        msg_type = CompressedImage if self._compressed else Image
+        self._subscription = self.create_subscription(msg_type, self._input_topic(),
+                                                      self._on_image, self._input_qos)
+
+    def _on_image(self, msg):
+        self._stats.count('input')
+        with self._frame_ready:
+            if self._pending is not None:
+                self._stats.count('dropped')
+            self._pending = msg
+            self._frame_ready.notify()
+
+    def _on_enable(self, request, response):
+        with self._frame_ready:
+            changed = request.data == self._paused
+            self._paused = not request.data
+            if self._paused:
+                self._pending = None
+        if changed and request.data:
+            self._subscribe()
+        elif changed and self._subscription is not None:
+            self.destroy_subscription(self._subscription)
+            self._subscription = None
+        response.success = True
+        state = 'enabled' if request.data else 'paused'
+        response.message = state if changed else f'already {state}'
+        self.get_logger().info(f'~/enable: {response.message}')
+        return response
+
+    # --- processing -------------------------------------------------------------------------
+
+    def _work(self):
+        while True:
+            with self._frame_ready:
+                while not self._stopping and (self._paused or self._pending is None):
+                    self._frame_ready.wait()
+                if self._stopping:
+                    return
+                msg, self._pending = self._pending, None
+            self._process(msg)
+
+    def _process(self, msg):
+        start = time.perf_counter()
+        try:
+            frame = compressed_msg_to_bgr(msg) if self._compressed else image_msg_to_bgr(msg)
+        except ImageFormatError as e:
+            self._stats.count('bad')
+            self.get_logger().warning(f'frame skipped: {e}',
+                                      throttle_duration_sec=WARN_THROTTLE_SEC)
+            return
+        converted = time.perf_counter()
+        stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        if stamp == 0.0:
+            # Tracking needs time to advance: unstamped input gets the arrival time.
+            stamp = self.get_clock().now().nanoseconds * 1e-9
+        try:
+            with self._processing_lock:
+                faces = self._perception.process(frame, stamp)
+                timings = dict(self._perception.last_timings)
+                privacy_mode = self._tracking_config.privacy_mode
+        except (RuntimeError, ValueError) as e:
+            # OpenVINO reports inference failures as RuntimeError: skip the frame, go on.
+            self._stats.count('failed')
+            self.get_logger().error(f'frame failed: {e}', throttle_duration_sec=WARN_THROTTLE_SEC)
+            return
+        processed = time.perf_counter()
+        if not self.context.ok():
+            return
+        self._frame_id = msg.header.frame_id
+        self._detections_pub.publish(faces_to_detections(faces, msg.header))
+        if self._image_pub.get_subscription_count() > 0:
+            self._image_pub.publish(bgr_to_image_msg(
+                annotate(frame, faces, privacy_mode), msg.header))
+        done = time.perf_counter()
+        self._stats.frame_done(len(faces), {
+            'convert': converted - start,
+            'detect': timings.get('detect', 0.0),
+            'tracking': timings.get('tracking', 0.0),
+            'attributes': timings.get('attributes', 0.0),
+            'publish': done - processed,
+        })
+
+    # --- outputs ----------------------------------------------------------------------------
+
+    def _publish_label_info(self):
+        header = Header(stamp=self.get_clock().now().to_msg(), frame_id=self._frame_id)
+        self._label_info_pub.publish(label_info(header,
+                                                self._pipeline_config.confidence_threshold))
+
+    def _model_files(self):
+        models = (self._pipeline.detector, self._pipeline.age_gender, self._pipeline.emotions)
+        return [str(m.path) for m in models if m is not None]
+
+    def _publish_diagnostics(self):
+        seconds, window, totals = self._stats.take_window()
+        processed = window['processed']
+        with self._frame_ready:
+            paused = self._paused
+        values = {
+            'input fps': f'{window["input"] / seconds:.2f}',
+            'processed fps': f'{processed / seconds:.2f}',
+            'dropped frames': str(totals['dropped']),
+            'bad frames': str(totals['bad']),
+            'failed frames': str(totals['failed']),
+            'processed frames': str(totals['processed']),
+            'faces per frame': f'{window["faces"] / processed:.2f}' if processed else '0.00',
+            'paused': str(paused).lower(),
+            'input topic': self._subscription.topic_name if self._subscription else '',
+            'model files': ', '.join(self._model_files()),
+            'device': self._pipeline_config.device,
+        }
+        for stage in STAGES:
+            mean_ms = window[stage] / processed * 1000.0 if processed else 0.0
+            values[f'latency {stage} ms'] = f'{mean_ms:.1f}'
+        status = DiagnosticStatus(name=f'{self.get_fully_qualified_name()}: face perception',
+                                  hardware_id=self._pipeline_config.device)
+        if window['bad']:
+            status.level = DiagnosticStatus.WARN
+            status.message = f'{window["bad"]} bad input frames'
+        else:
+            status.level = DiagnosticStatus.OK
+            status.message = 'paused' if paused else 'running'
+        status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
+        msg = DiagnosticArray(status=[status])
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self._diagnostics_pub.publish(msg)
+
+    def destroy_node(self):
+        """Stop the worker (it finishes the frame in hand), then destroy the node."""
+        if not hasattr(self, '_worker'):
+            # __init__ failed before the worker existed (bad parameter or model).
+            super().destroy_node()
+            return
+        with self._frame_ready:
+            self._stopping = True
+            self._frame_ready.notify_all()
+        if self._worker.is_alive():
+            self._worker.join(WORKER_JOIN_TIMEOUT_SEC)
+        super().destroy_node()
+
+
+def main(args=None):
+    """Run the node until Ctrl-C, SIGTERM or shutdown; exit 1 with one line on bad start-up."""
+    # rclpy's own handlers turn both SIGINT and SIGTERM into a clean shutdown of spin().
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.ALL)
+    node: Optional[FaceSenseNode] = None
+    failure = None
+    try:
+        node = FaceSenseNode()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except (StartupError,) + STARTUP_ERRORS as e:
+        failure = str(e)
+        rclpy.logging.get_logger(NODE_NAME).error(failure)
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+    if failure is not None:
+        sys.exit(1)
+
+
+if __name__ == '__main__':
+    main()

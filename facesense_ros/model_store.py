@@ -73,6 +73,8 @@ class ModelFile:
     sha384: str
     # Relative to the base URL, or an absolute URL.
     url: str
+    # OMZ publishes sha384, except for the 2020.4 archive's sha256 (named in the table).
+    algorithm: str = 'sha384'
 
 
 def read_table(path) -> Tuple[ModelFile, ...]:
@@ -88,8 +90,10 @@ def read_table(path) -> Tuple[ModelFile, ...]:
         url = row['source']
         if url.startswith(DEFAULT_BASE_URL):
             url = url[len(DEFAULT_BASE_URL):]
+        checksum, _, algorithm = row['checksum_sha384'].partition(' ')
+        algorithm = algorithm.strip('()') or 'sha384'
         table.append(ModelFile(row['model'], row['precision'], row['file'], int(row['size']),
-                               row['checksum_sha384'].lower(), url))
+                               checksum.lower(), url, algorithm))
     return tuple(table)
 
 
@@ -192,7 +196,7 @@ def _fetch(url: str, entry: ModelFile, directory: Path, progress: bool) -> Path:
     descriptor, temp_name = tempfile.mkstemp(prefix=f'.{entry.name}.', suffix='.part',
                                              dir=directory)
     temp = Path(temp_name)
-    digest = hashlib.sha384()
+    digest = hashlib.new(entry.algorithm)
     done = 0
     last_draw = 0.0
     verified = False
@@ -215,8 +219,8 @@ def _fetch(url: str, entry: ModelFile, directory: Path, progress: bool) -> Path:
         if done != entry.size or digest.hexdigest() != entry.sha384:
             raise ModelError(
                 f'{url}: downloaded file does not match the published one (size {done}, '
-                f'expected {entry.size}; sha384 {digest.hexdigest()[:16]}..., expected '
-                f'{entry.sha384[:16]}...); discarded, nothing was installed')
+                f'expected {entry.size}; {entry.algorithm} {digest.hexdigest()[:16]}..., '
+                f'expected {entry.sha384[:16]}...); discarded, nothing was installed')
         verified = True
     finally:
         if not verified:
@@ -315,8 +319,9 @@ def _command_list(args) -> int:
 
 def _command_download(args) -> int:
     precisions = [args.precision] if args.precision else list(PRECISIONS)
+    table = read_table(args.table) if args.table else None
     for model in args.model or _default_models():
-        path = download(model, precisions, base_url=args.url, progress=True)
+        path = download(model, precisions, base_url=args.url, table=table, progress=True)
         print(path)
     return 0
 
@@ -344,6 +349,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                      help='model to download (repeatable; default: the default models)')
     get.add_argument('--precision', choices=PRECISIONS, help='default: first available of '
                      + ', '.join(PRECISIONS))
+    get.add_argument('--table', default=None, help='TSV of files to fetch (columns model, '
+                     'precision, file, size, checksum_sha384, source); default: the shipped one')
     get.add_argument('--url', default=None, help=f'base URL (default ${ENV_MODEL_URL} or '
                      f'{DEFAULT_BASE_URL})')
     path = commands.add_parser('path', help='print the .xml path of a model')

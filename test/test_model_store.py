@@ -1,0 +1,233 @@
+# Copyright 2026 facesense_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The model store: lookup order, and verified downloads from a local mirror of OMZ's storage.
+
+The mirror is an http.server on 127.0.0.1 serving the real shared model files under the same
+URL paths as OMZ's storage. Its checksum table is built from the shared MANIFEST.tsv (some shared
+files come from an older OMZ release than the shipped table), which is why the download code
+takes the table as a parameter.
+"""
+
+import csv
+import functools
+import hashlib
+import http.server
+import logging
+import shutil
+import socket
+import threading
+
+# ament_flake8 knows no application names: every non-stdlib import is one alphabetical group.
+from facesense_ros import model_store
+from facesense_ros.config import AGE_GENDER_MODEL, DETECTORS, EMOTIONS_MODEL, PRECISIONS
+from facesense_ros.model_store import ModelError, ModelFile
+import pytest
+
+EMOTIONS = EMOTIONS_MODEL
+
+
+def _manifest_table(model_dir):
+    with open(model_dir / 'MANIFEST.tsv', newline='', encoding='utf-8') as stream:
+        rows = list(csv.DictReader(stream, delimiter='\t'))
+    table = []
+    for row in rows:
+        _, model, precision, name = row['path'].split('/')
+        # The same path layout as OMZ's storage, so that only the base URL differs.
+        url = f'{row["omz_release"]}/models_bin/1/{model}/{precision}/{name}'
+        table.append(ModelFile(model, precision, name, int(row['size']), row['sha384'], url))
+    return tuple(table)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def mirror(model_dir, tmp_path):
+    """Serve a copy of the shared models under OMZ's URL paths on 127.0.0.1 (a free port)."""
+    table = _manifest_table(model_dir)
+    root = tmp_path / 'mirror'
+    for entry in table:
+        source = model_dir / 'intel' / entry.model / entry.precision / entry.name
+        target = root / entry.url
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, target)
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield {'url': f'http://127.0.0.1:{server.server_address[1]}/', 'table': table, 'root': root}
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def _files(directory):
+    return sorted(p.relative_to(directory).as_posix() for p in directory.rglob('*')
+                  if p.is_file()) if directory.exists() else []
+
+
+def test_download_verifies_and_installs(mirror, model_dir, tmp_path):
+    cache = tmp_path / 'cache'
+    xml = model_store.download(EMOTIONS, base_url=mirror['url'], table=mirror['table'],
+                               cache=cache, progress=False)
+    assert xml == cache / 'intel' / EMOTIONS / 'FP16-INT8' / f'{EMOTIONS}.xml'
+    source = model_dir / 'intel' / EMOTIONS / 'FP16-INT8'
+    for suffix in ('.xml', '.bin'):
+        assert xml.with_suffix(suffix).read_bytes() == \
+            (source / f'{EMOTIONS}{suffix}').read_bytes()
+    # Only the two verified files: no temporary leftovers.
+    assert _files(cache) == [f'intel/{EMOTIONS}/FP16-INT8/{EMOTIONS}.bin',
+                             f'intel/{EMOTIONS}/FP16-INT8/{EMOTIONS}.xml']
+    assert model_store.find_model(EMOTIONS, model_dir=None, cache=cache) is not None
+
+
+def test_corrupted_download_is_rejected_and_leaves_nothing(mirror, tmp_path):
+    entry = next(e for e in mirror['table'] if e.model == EMOTIONS and e.name.endswith('.bin'))
+    served = mirror['root'] / entry.url
+    data = bytearray(served.read_bytes())
+    data[1000:1010] = bytes(b ^ 0xFF for b in data[1000:1010])
+    served.write_bytes(bytes(data))
+    cache = tmp_path / 'cache'
+    with pytest.raises(ModelError, match='does not match the published one'):
+        model_store.download(EMOTIONS, base_url=mirror['url'], table=mirror['table'],
+                             cache=cache, progress=False)
+    assert _files(cache) == []
+
+
+def test_offline_gives_the_clear_error(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        closed_port = probe.getsockname()[1]
+    cache = tmp_path / 'cache'
+    with pytest.raises(ModelError) as error:
+        model_store.download(EMOTIONS, base_url=f'http://127.0.0.1:{closed_port}/',
+                             cache=cache, progress=False)
+    message = str(error.value)
+    assert 'cannot download' in message and 'FACESENSE_MODEL_DIR' in message
+    assert 'facesense_models download' in message and str(cache) in message
+    assert _files(cache) == []
+
+
+def test_resolve_downloads_missing_and_renames_0102(mirror, tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv('FACESENSE_MODEL_DIR', str(tmp_path / 'nothing-here'))
+    cache = tmp_path / 'cache'
+    with caplog.at_level(logging.WARNING, logger='facesense_ros'):
+        xml = model_store.resolve('face-detection-0102', ('FP16',), base_url=mirror['url'],
+                                  table=mirror['table'], cache=cache, progress=False)
+    assert xml == cache / 'intel' / 'face-detection-0202' / 'FP16' / 'face-detection-0202.xml'
+    assert 'face-detection-0202' in caplog.text
+    # Next time it is found on disk (as the renamed model) without the network.
+    again = model_store.resolve('face-detection-0102', ('FP16',), cache=cache,
+                                download_missing=False)
+    assert again == xml
+
+
+def test_lookup_order_explicit_then_env_then_cache(model_dir, tmp_path, monkeypatch):
+    def make(root, precision):
+        folder = root / 'intel' / EMOTIONS / precision
+        folder.mkdir(parents=True)
+        for suffix in ('.xml', '.bin'):
+            (folder / f'{EMOTIONS}{suffix}').write_bytes(b'x')
+        return folder / f'{EMOTIONS}.xml'
+
+    explicit, env, cache = tmp_path / 'explicit', tmp_path / 'env', tmp_path / 'cache'
+    in_cache = make(cache, 'FP16-INT8')
+    in_env = make(env, 'FP32')
+    in_explicit = make(explicit, 'FP16')
+    monkeypatch.setenv('FACESENSE_MODEL_DIR', str(env))
+    assert model_store.find_model(EMOTIONS, PRECISIONS, str(explicit), cache) == in_explicit
+    assert model_store.find_model(EMOTIONS, PRECISIONS, None, cache) == in_env
+    monkeypatch.delenv('FACESENSE_MODEL_DIR')
+    assert model_store.find_model(EMOTIONS, PRECISIONS, None, cache) == in_cache
+    # Within a directory, the first precision of the list wins.
+    second = make(cache, 'FP16')
+    assert model_store.find_model(EMOTIONS, ('FP16', 'FP16-INT8'), None, cache) == second
+    # A lone .xml without its .bin does not count.
+    (in_explicit.with_suffix('.bin')).unlink()
+    monkeypatch.setenv('FACESENSE_MODEL_DIR', str(env))
+    assert model_store.find_model(EMOTIONS, PRECISIONS, str(explicit), cache) == in_env
+
+
+def test_missing_without_download_names_the_places(tmp_path, monkeypatch):
+    monkeypatch.setenv('FACESENSE_MODEL_DIR', str(tmp_path / 'env'))
+    with pytest.raises(ModelError) as error:
+        model_store.resolve(EMOTIONS, ('FP32',), str(tmp_path / 'explicit'),
+                            download_missing=False, cache=tmp_path / 'cache')
+    message = str(error.value)
+    for place in ('explicit', 'env', 'cache'):
+        assert str(tmp_path / place) in message
+
+
+def test_shipped_table_covers_every_model_and_matches_the_real_files(model_dir):
+    table = model_store.omz_table()
+    for model in DETECTORS + (AGE_GENDER_MODEL, EMOTIONS_MODEL):
+        if model in model_store.RENAMED:
+            continue
+        for precision in PRECISIONS:
+            names = {e.name for e in table if e.model == model and e.precision == precision}
+            assert names == {f'{model}.xml', f'{model}.bin'}, (model, precision)
+    for entry in table:
+        digits = hashlib.new(entry.algorithm).digest_size * 2
+        assert len(entry.sha384) == digits and int(entry.sha384, 16) >= 0 and entry.size > 0
+        assert entry.url.startswith(('20', 'https://')), entry.url
+    # The shared files mostly come from older OMZ releases than the table (MANIFEST.tsv), but
+    # some are the very file the table describes: its checksums verify real files.
+    identical = []
+    for entry in table:
+        local = model_dir / 'intel' / entry.model / entry.precision / entry.name
+        if local.is_file() and local.stat().st_size == entry.size:
+            if hashlib.new(entry.algorithm, local.read_bytes()).hexdigest() == entry.sha384:
+                identical.append(entry.name)
+    assert identical
+
+
+def test_cli_path_list_and_errors(model_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv('FACESENSE_MODEL_DIR', str(model_dir))
+    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'xdg'))
+    assert model_store.main(['path', 'face-detection-retail-0005', '--precision', 'FP32']) == 0
+    out = capsys.readouterr().out.strip()
+    assert out == str(model_dir / 'intel' / 'face-detection-retail-0005' / 'FP32' /
+                      'face-detection-retail-0005.xml')
+    assert model_store.main(['list']) == 0
+    out = capsys.readouterr().out
+    assert EMOTIONS in out and str(tmp_path / 'xdg' / 'facesense_ros' / 'models') in out
+    assert model_store.main(['path', EMOTIONS, '--precision', 'FP32']) == 1
+    assert 'not found' in capsys.readouterr().err
+
+
+def test_cli_download_uses_the_url_and_table_given(mirror, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'xdg'))
+    monkeypatch.setenv('FACESENSE_MODEL_URL', mirror['url'])
+    table = tmp_path / 'table.tsv'
+    with open(table, 'w', newline='', encoding='utf-8') as stream:
+        writer = csv.writer(stream, delimiter='\t')
+        writer.writerow(['model', 'precision', 'file', 'size', 'checksum_sha384', 'source'])
+        for e in mirror['table']:
+            writer.writerow([e.model, e.precision, e.name, e.size, e.sha384, e.url])
+    code = model_store.main(['download', '--model', 'face-detection-retail-0004',
+                             '--precision', 'FP32', '--table', str(table)])
+    assert code == 0
+    xml = (tmp_path / 'xdg' / 'facesense_ros' / 'models' / 'intel' /
+           'face-detection-retail-0004' / 'FP32' / 'face-detection-retail-0004.xml')
+    assert capsys.readouterr().out.strip() == str(xml)
+    assert xml.is_file() and xml.with_suffix('.bin').is_file()
+    # The shipped table has OMZ 2023.0's checksums: the mirror's 2022.1 .xml is refused.
+    assert model_store.main(['download', '--model', 'face-detection-retail-0004',
+                             '--precision', 'FP16']) == 1
+    assert 'facesense_models: error:' in capsys.readouterr().err

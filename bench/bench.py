@@ -1,0 +1,373 @@
+# Copyright 2026 facesense_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+`make bench`: how fast facesense_ros is next to the models' own cost and the seed's algorithm.
+
+In ONE run, for 640x480 frames with 0, 1, 4 and 10 real faces (64..200 px, composited from
+scikit-image's bundled photos), side by side:
+  model floor   the compiled models' own inference time for that frame's work (one detector
+                inference + one batched inference per attribute model), OpenVINO alone;
+  seed          the seed's algorithm (host resize, one synchronous inference per model per face)
+                on the current OpenVINO API (test/reference.py);
+  pipeline      FacePipeline.process in-process, frames back to back;
+  node          facesense_node in its own process fed by image_source at 30 fps and at max rate:
+                processed fps, dropped frames, stamp -> Detection2DArray latency (p50/p95/p99),
+                CPU % and peak RSS of the node process.
+Prints a table and writes bench_output/bench.json. Ratios only mean something within one run:
+the machine is shared and noisy.
+"""
+
+import argparse
+import json
+import os
+from pathlib import Path
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / 'test'))
+LIB = ROOT / 'install' / 'facesense_ros' / 'lib' / 'facesense_ros'
+OUTPUT = ROOT / 'bench_output'
+FACE_COUNTS = (0, 1, 4, 10)
+FRAME_SIZE = (640, 480)
+# Realistic face heights for a webcam at 0.5 to 3 m.
+FACE_PX = (64, 200)
+CLK_TCK = os.sysconf('SC_CLK_TCK')
+
+
+def cpu_model():
+    """Return the CPU model name as the kernel reports it."""
+    for line in Path('/proc/cpuinfo').read_text().splitlines():
+        if line.startswith('model name'):
+            return line.split(':', 1)[1].strip()
+    return platform.processor() or 'unknown'
+
+
+def median_ms(fn, repeats, warmup=3):
+    """Median wall time of fn() in milliseconds."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000.0)
+    return statistics.median(times)
+
+
+class ProcessStats:
+    """CPU time and peak RSS of another process, read from /proc."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self._start = self._cpu_seconds()
+        self._t0 = time.monotonic()
+
+    def _cpu_seconds(self):
+        fields = Path(f'/proc/{self.pid}/stat').read_text().rsplit(')', 1)[1].split()
+        # utime and stime are fields 14 and 15 of stat; after the ')' split they are 11 and 12.
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+    def reset(self):
+        """Start a new CPU measurement window."""
+        self._start = self._cpu_seconds()
+        self._t0 = time.monotonic()
+
+    def cpu_percent(self):
+        """CPU % (100 = one core) since the last reset."""
+        return 100.0 * (self._cpu_seconds() - self._start) / (time.monotonic() - self._t0)
+
+    def peak_rss_mb(self):
+        """Peak resident set size in MB (VmHWM)."""
+        for line in Path(f'/proc/{self.pid}/status').read_text().splitlines():
+            if line.startswith('VmHWM:'):
+                return int(line.split()[1]) / 1024.0
+        return float('nan')
+
+
+def model_paths(model_dir, detector):
+    """XML files the benchmark uses: the same files FacePipeline picks by default."""
+    from facesense_ros.config import AGE_GENDER_MODEL, EMOTIONS_MODEL, PRECISIONS
+
+    def first(name):
+        for precision in PRECISIONS:
+            path = Path(model_dir) / 'intel' / name / precision / f'{name}.xml'
+            if path.is_file():
+                return path
+        raise FileNotFoundError(f'{name} not found under {model_dir}')
+    return first(detector), first(AGE_GENDER_MODEL), first(EMOTIONS_MODEL)
+
+
+class ModelFloor:
+    """
+    The compiled models' own cost, with no pre- or post-processing around them.
+
+    Each model is compiled once per batch size with a static shape (the cheapest form) and fed
+    a ready float tensor, so what is timed is OpenVINO's inference alone.
+    """
+
+    def __init__(self, paths, hint='LATENCY'):
+        import openvino as ov
+        self.core = ov.Core()
+        self.config = {'PERFORMANCE_HINT': hint}
+        self.detector = self._compile(paths[0], None)
+        self.attribute_paths = paths[1:]
+        self.attribute_models = {}
+
+    def _compile(self, path, batch):
+        model = self.core.read_model(str(path))
+        if batch:
+            shape = list(model.inputs[0].get_partial_shape().to_shape())
+            model.reshape([batch] + shape[1:])
+        compiled = self.core.compile_model(model, 'CPU', self.config)
+        request = compiled.create_infer_request()
+        shape = list(compiled.inputs[0].get_shape())
+        tensor = np.random.default_rng(0).uniform(0, 255, shape).astype(np.float32)
+        return request, tensor
+
+    def _attributes(self, batch):
+        if batch not in self.attribute_models:
+            self.attribute_models[batch] = [self._compile(p, batch)
+                                            for p in self.attribute_paths]
+        return self.attribute_models[batch]
+
+    def ms(self, n_faces, repeats):
+        """Median ms of one detector inference + the batched attribute inferences."""
+        total = median_ms(lambda: self.detector[0].infer([self.detector[1]]), repeats)
+        if n_faces:
+            for request, tensor in self._attributes(n_faces):
+                total += median_ms(lambda: request.infer([tensor]), repeats)
+        return total
+
+
+def bench_frames():
+    """640x480 frames with 0, 1, 4, 10 real faces: {n: (frame, boxes)}."""
+    from facesense_ros.sample_frames import compose_frame
+    frames = {}
+    for n in FACE_COUNTS:
+        for seed in range(50):
+            try:
+                frames[n] = compose_frame(n, FRAME_SIZE, FACE_PX, seed=seed)
+                break
+            except ValueError:
+                continue  # this seed's random sizes do not fit: try the next one
+        else:
+            raise RuntimeError(f'cannot compose a frame with {n} faces of {FACE_PX} px')
+    return frames
+
+
+def _start(executable, args, log):
+    return subprocess.Popen([str(LIB / executable), '--ros-args', *args], stdout=log,
+                            stderr=subprocess.STDOUT, env=dict(os.environ))
+
+
+def _stop(process):
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
+class NodeBench:
+    """facesense_node in its own process, fed by image_source, measured from this process."""
+
+    def __init__(self, model_dir, log_dir):
+        import rclpy
+        from rclpy.executors import SingleThreadedExecutor
+        from rclpy.node import Node
+        from rclpy.qos import QoSProfile, ReliabilityPolicy
+        from vision_msgs.msg import Detection2DArray
+        self.rclpy = rclpy
+        self.log_dir = log_dir
+        rclpy.init()
+        self.listener = Node('bench_listener', namespace='/bench')
+        self.arrivals = []
+        self.listener.create_subscription(
+            Detection2DArray, 'faces/detections', self._on_detections,
+            QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE))
+        self.executor = SingleThreadedExecutor()
+        self.executor.add_node(self.listener)
+        self.log = open(log_dir / 'bench_node.log', 'w')
+        self.node = _start('facesense_node', [
+            '-r', '__ns:=/bench', '--params-file', str(ROOT / 'config' / 'facesense.yaml'),
+            '-p', f'model_dir:={model_dir}'], self.log)
+        self.stats = ProcessStats(self.node.pid)
+        if not self._spin_until(
+                lambda: self.listener.count_publishers('/bench/faces/detections') > 0, 60.0):
+            raise RuntimeError(f'facesense_node did not start: see {log_dir}/bench_node.log')
+
+    def _on_detections(self, msg):
+        stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        self.arrivals.append((time.time() - stamp, len(msg.detections)))
+
+    def _spin_until(self, predicate, timeout):
+        deadline = time.monotonic() + timeout
+        while not predicate() and time.monotonic() < deadline:
+            self.executor.spin_once(timeout_sec=0.02)
+        return predicate()
+
+    def idle_cpu(self, seconds):
+        """CPU % of the node while no image arrives."""
+        self.stats.reset()
+        self._spin_until(lambda: False, seconds)
+        return self.stats.cpu_percent()
+
+    def run(self, image_path, fps, seconds):
+        """Feed ``image_path`` at ``fps`` for ``seconds``; return the node's figures."""
+        frames = int(fps * seconds)
+        self.arrivals = []
+        source = _start('image_source', [
+            '-r', '__ns:=/bench', '-p', f'source:={image_path}', '-p', f'fps:={float(fps)}',
+            '-p', f'max_frames:={frames}', '-p', 'frame_id:=bench', '-p', 'loop:=true',
+            '-p', 'wait_for_subscribers:=1'], self.log)
+        # CPU is measured over the sending window only (the start-up of image_source excluded).
+        self._spin_until(lambda: len(self.arrivals) > 0, 30.0)
+        self.stats.reset()
+        started = time.monotonic()
+        self._spin_until(lambda: source.poll() is not None, seconds * 4 + 30.0)
+        sending = time.monotonic() - started
+        cpu = self.stats.cpu_percent()
+        # Results of the last frames may still be on their way.
+        self._spin_until(lambda: len(self.arrivals) >= frames, 3.0)
+        _stop(source)
+        latencies = np.array([a[0] for a in self.arrivals]) * 1000.0
+        processed = len(self.arrivals)
+        return {
+            'fps_in': fps, 'frames_sent': frames, 'frames_processed': processed,
+            'processed_fps': processed / max(sending, 1e-9),
+            'dropped_pct': 100.0 * max(frames - processed, 0) / frames,
+            'latency_ms_p50': float(np.percentile(latencies, 50)) if processed else None,
+            'latency_ms_p95': float(np.percentile(latencies, 95)) if processed else None,
+            'latency_ms_p99': float(np.percentile(latencies, 99)) if processed else None,
+            'cpu_pct': cpu, 'peak_rss_mb': self.stats.peak_rss_mb(),
+        }
+
+    def close(self):
+        """Stop the node; return its exit code."""
+        code = _stop(self.node)
+        self.executor.shutdown()
+        self.listener.destroy_node()
+        self.rclpy.try_shutdown()
+        self.log.close()
+        return code
+
+
+def _fmt(value, digits=1):
+    return '-' if value is None else f'{value:.{digits}f}'
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0].strip())
+    parser.add_argument('--repeats', type=int, default=30, help='timed runs per measurement')
+    parser.add_argument('--node-seconds', type=float, default=8.0,
+                        help='seconds of input per node measurement')
+    parser.add_argument('--no-node', action='store_true', help='skip the node measurements')
+    args = parser.parse_args()
+
+    from facesense_ros.config import PipelineConfig
+    from facesense_ros.pipeline import FacePipeline
+    from reference import ReferencePipeline
+    import openvino
+
+    model_dir = os.environ.get('FACESENSE_MODEL_DIR', '')
+    if not model_dir:
+        sys.exit('bench: FACESENSE_MODEL_DIR is not set (make bench sets it)')
+    OUTPUT.mkdir(exist_ok=True)
+    config = PipelineConfig(model_dir=model_dir)
+    pipeline = FacePipeline(config)
+    paths = model_paths(model_dir, config.detector)
+    floor = ModelFloor(paths, config.performance_hint)
+    seed = ReferencePipeline(model_dir, config.detector, config.confidence_threshold)
+    frames = bench_frames()
+
+    rows = []
+    for n, (frame, boxes) in frames.items():
+        found = len(pipeline.process(frame))
+        row = {
+            'faces': n, 'faces_found': found,
+            'floor_ms': floor.ms(n, args.repeats),
+            'seed_ms': median_ms(lambda: seed.process(frame), args.repeats),
+            'pipeline_ms': median_ms(lambda: pipeline.process(frame), args.repeats),
+        }
+        row['pipeline_fps'] = 1000.0 / row['pipeline_ms']
+        row['speedup_vs_seed'] = row['seed_ms'] / row['pipeline_ms']
+        row['pipeline_over_floor'] = row['pipeline_ms'] / row['floor_ms']
+        rows.append(row)
+        cv2.imwrite(str(OUTPUT / f'frame_{n}_faces.png'), frame)
+
+    node_results = {}
+    idle = None
+    if not args.no_node:
+        node = NodeBench(model_dir, OUTPUT)
+        try:
+            idle = node.idle_cpu(5.0)
+            for n in (1, 4):
+                for fps in (30.0, 200.0):
+                    node_results[(n, fps)] = node.run(OUTPUT / f'frame_{n}_faces.png', fps,
+                                                      args.node_seconds)
+        finally:
+            node_rc = node.close()
+    report(rows, node_results, idle, openvino.__version__, args, locals().get('node_rc'))
+
+
+def report(rows, node_results, idle, ov_version, args, node_rc):
+    """Print the table and write bench_output/bench.json."""
+    print(f'facesense_ros bench: {cpu_model()}, {os.cpu_count()} cores, OpenVINO {ov_version}, '
+          f'median of {args.repeats} runs')
+    print()
+    print('faces  found  floor ms  seed ms  pipeline ms  pipeline fps  x seed  / floor')
+    for r in rows:
+        print(f'{r["faces"]:>5}  {r["faces_found"]:>5}  {r["floor_ms"]:>8.2f}  '
+              f'{r["seed_ms"]:>7.2f}  {r["pipeline_ms"]:>11.2f}  {r["pipeline_fps"]:>12.1f}  '
+              f'{r["speedup_vs_seed"]:>6.2f}  {r["pipeline_over_floor"]:>7.2f}')
+    if node_results:
+        pipeline_ms = {r['faces']: r['pipeline_ms'] for r in rows}
+        print()
+        print('node: faces  fps in  processed fps  dropped %  p50 ms  p95 ms  p99 ms  '
+              'CPU %  peak RSS MB  p50/pipeline  p95/pipeline')
+        for (n, fps), r in node_results.items():
+            ratio50 = r['latency_ms_p50'] / pipeline_ms[n] if r['latency_ms_p50'] else None
+            ratio95 = r['latency_ms_p95'] / pipeline_ms[n] if r['latency_ms_p95'] else None
+            r['p50_over_pipeline'], r['p95_over_pipeline'] = ratio50, ratio95
+            print(f'      {n:>5}  {fps:>6.0f}  {r["processed_fps"]:>13.1f}  '
+                  f'{r["dropped_pct"]:>9.1f}  {_fmt(r["latency_ms_p50"]):>6}  '
+                  f'{_fmt(r["latency_ms_p95"]):>6}  {_fmt(r["latency_ms_p99"]):>6}  '
+                  f'{r["cpu_pct"]:>5.0f}  {r["peak_rss_mb"]:>11.0f}  {_fmt(ratio50, 2):>12}  '
+                  f'{_fmt(ratio95, 2):>12}')
+        print(f'node idle CPU: {idle:.2f} %   node exit code: {node_rc}')
+    result = {
+        'machine': {'cpu': cpu_model(), 'cores': os.cpu_count(), 'openvino': ov_version,
+                    'python': platform.python_version()},
+        'repeats': args.repeats, 'pipeline': rows,
+        'node': [dict(r, faces=n) for (n, _), r in node_results.items()],
+        'node_idle_cpu_pct': idle, 'node_exit_code': node_rc,
+    }
+    (OUTPUT / 'bench.json').write_text(json.dumps(result, indent=2))
+    print(f'\nwritten {OUTPUT / "bench.json"}')
+
+
+if __name__ == '__main__':
+    main()

@@ -99,17 +99,19 @@ def _style(shape) -> Tuple[float, int, int]:
     return scale, text_thickness, box_thickness
 
 
-def box_rect(face: Face, shape) -> Optional[Rect]:
+def box_rect(face, shape) -> Optional[Rect]:
     """
     Return the face box as integer pixels (x0, y0, x1, y1), x1/y1 exclusive, clipped to shape.
 
-    Covers every pixel the float box touches; None when nothing of it is inside the image.
+    ``face`` is a Face or an (x_min, y_min, x_max, y_max) box. Covers every pixel the float
+    box touches; None when nothing of it is inside the image.
     """
+    x_min, y_min, x_max, y_max = face.box if isinstance(face, Face) else face
     height, width = shape[0], shape[1]
-    x0 = max(0, int(math.floor(face.x_min)))
-    y0 = max(0, int(math.floor(face.y_min)))
-    x1 = min(width, int(math.ceil(face.x_max)))
-    y1 = min(height, int(math.ceil(face.y_max)))
+    x0 = max(0, int(math.floor(x_min)))
+    y0 = max(0, int(math.floor(y_min)))
+    x1 = min(width, int(math.ceil(x_max)))
+    y1 = min(height, int(math.ceil(y_max)))
     if x1 <= x0 or y1 <= y0:
         return None
     return (x0, y0, x1, y1)
@@ -156,11 +158,12 @@ def _pixelate(roi: np.ndarray) -> np.ndarray:
     return cv2.resize(small, (width, height), interpolation=cv2.INTER_NEAREST)
 
 
-def hide_faces(image_bgr: np.ndarray, faces: Sequence[Face], mode: str) -> np.ndarray:
+def hide_faces(image_bgr: np.ndarray, faces: Sequence, mode: str) -> np.ndarray:
     """
     Return a copy of the image with every face box blurred or pixelated (``mode``).
 
-    'off' returns an unchanged copy. Only pixels inside the boxes change.
+    ``faces`` are Faces or (x_min, y_min, x_max, y_max) boxes; 'off' returns an unchanged
+    copy. Only pixels inside the boxes change.
     """
     if mode not in PRIVACY_MODES:
         raise DrawingError(f'privacy_mode must be one of {list(PRIVACY_MODES)}, got {mode!r}')
@@ -179,20 +182,22 @@ def hide_faces(image_bgr: np.ndarray, faces: Sequence[Face], mode: str) -> np.nd
     return out
 
 
-def annotate(image_bgr: np.ndarray, faces: Sequence[Face], privacy_mode: str = 'off'
-             ) -> np.ndarray:
+def annotate(image_bgr: np.ndarray, faces: Sequence[Face], privacy_mode: str = 'off',
+             hidden_boxes: Sequence[Tuple[float, float, float, float]] = ()) -> np.ndarray:
     """
     Return a new image with a box and a ``#id F 34 happy`` label per face.
 
     ``image_bgr`` is an HxWx3 uint8 BGR image and is never modified. With ``privacy_mode``
-    'blur' or 'pixelate' the face boxes are hidden first; boxes and labels are drawn on top.
-    Raises DrawingError for an unknown mode or an image that is not HxWx3 uint8.
+    'blur' or 'pixelate' the face boxes, and ``hidden_boxes`` (e.g. FacePerception's
+    ``lost_boxes``: where faces missed in this frame probably are), are hidden first; boxes and
+    labels are drawn on top, for ``faces`` only. Raises DrawingError for an unknown mode or an
+    image that is not HxWx3 uint8.
     """
     image = np.asarray(image_bgr)
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
         raise DrawingError(f'annotate needs an HxWx3 uint8 BGR image, got {image.dtype} '
                            f'{image.shape}')
-    out = hide_faces(image, faces, privacy_mode)
+    out = hide_faces(image, list(faces) + list(hidden_boxes), privacy_mode)
     scale, text_thickness, box_thickness = _style(out.shape)
     for face in faces:
         rect = box_rect(face, out.shape)

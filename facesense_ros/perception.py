@@ -24,7 +24,7 @@ its image callback while a parameter callback calls :meth:`update_tracking` or
 
 import threading
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -50,6 +50,8 @@ class FacePerception:
         self.attribute_runs = 0
         self.frames = 0
         self.last_timings: Dict[str, float] = {}
+        # Where faces missed in the last frame probably are (see Tracker.lost_boxes).
+        self.lost_boxes: List[Tuple[float, float, float, float]] = []
 
     @property
     def pipeline(self):
@@ -97,6 +99,8 @@ class FacePerception:
         With ``tracking`` on: ids are stable across frames, and attributes are the track's
         smoothed values (recomputed every ``attribute_interval`` frames of the track). With it
         off: the pipeline's per-frame result with ``track_id`` = index in the frame.
+        ``lost_boxes`` then holds where the faces of tracks missed in this frame probably are,
+        for ``drawing.annotate(..., hidden_boxes=perception.lost_boxes)``.
         """
         with self._lock:
             pipeline = self._pipeline
@@ -108,11 +112,13 @@ class FacePerception:
                 self.last_timings = dict(pipeline.last_timings)
                 # The same keys whether tracking is on or off, for the node's statistics.
                 self.last_timings['tracking'] = 0.0
+                self.lost_boxes = []
                 return [f.with_attributes(track_id=i) for i, f in enumerate(faces)]
             detections = pipeline.detect(frame_bgr)
             detect_time = pipeline.last_timings.get('detect', 0.0)
             start = time.perf_counter()
             tracked = self._tracker.update(detections, stamp)
+            self.lost_boxes = self._tracker.lost_boxes()
             due = self._tracker.attributes_due(tracked)
             tracking_time = time.perf_counter() - start
             chosen = [i for i, d in enumerate(due) if d]

@@ -32,7 +32,7 @@ never reused within a Tracker's life.
 
 import itertools
 import math
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
@@ -221,6 +221,8 @@ class Tracker:
         self._ids = itertools.count(FIRST_TRACK_ID)
         self._tracks: Dict[int, _Track] = {}
         self._stamp: Optional[float] = None
+        # Ids of the tracks that had a face in the last update.
+        self._seen: Set[int] = set()
 
     @property
     def config(self) -> TrackingConfig:
@@ -235,6 +237,7 @@ class Tracker:
         """Forget every track (ids are still never reused)."""
         self._tracks.clear()
         self._stamp = None
+        self._seen = set()
 
     def clear_attributes(self):
         """
@@ -291,8 +294,8 @@ class Tracker:
                 track.follow(face.box, stamp)
             result.append(face.with_attributes(track_id=track.track_id))
         timeout = self._config.track_timeout
-        seen = {f.track_id for f in result}
-        lost = [t for t in self._tracks.values() if t.track_id not in seen]
+        self._seen = {f.track_id for f in result}
+        lost = [t for t in self._tracks.values() if t.track_id not in self._seen]
         expired = [t for t in lost if stamp - t.stamp > timeout]
         # Stamps that never advance would keep lost tracks forever: bound how many are kept.
         survivors = sorted((t for t in lost if stamp - t.stamp <= timeout),
@@ -300,6 +303,19 @@ class Tracker:
         for track in expired + survivors[MAX_LOST_TRACKS:]:
             del self._tracks[track.track_id]
         return result
+
+    def lost_boxes(self) -> List[Box]:
+        """
+        Return where the faces of tracks missed in the last ``update`` probably are now.
+
+        The constant-velocity prediction, at the last update's stamp, of every track that is
+        alive but had no face in that frame (a missed detection, a short occlusion). The boxes
+        may lie partly or wholly outside the image. For privacy: hide these too.
+        """
+        if self._stamp is None:
+            return []
+        return [t.predicted(self._stamp) for t in self._tracks.values()
+                if t.track_id not in self._seen]
 
     def attributes_due(self, faces: Sequence[Face]) -> List[bool]:
         """

@@ -144,3 +144,21 @@ def test_privacy_off_and_bad_input():
     # No faces: an equal copy, not the same array.
     out = drawing.annotate(image, [])
     assert np.array_equal(out, image) and out is not image
+
+
+def test_hidden_boxes_are_hidden_without_labels():
+    image, faces = _frame_faces()
+    shown, missed = faces[:2], faces[2]
+    # A missed face (hidden_boxes), plus a predicted box entirely outside the image.
+    outside = (-200.0, -200.0, -100.0, -100.0)
+    out = drawing.annotate(image, shown, 'blur', hidden_boxes=[missed.box, outside])
+    x0, y0, x1, y1 = drawing.box_rect(missed, image.shape)
+    hidden = drawing.hide_faces(image, [missed], 'blur')
+    # Exactly the blurred face: no outline, no label drawn for it.
+    assert np.array_equal(out[y0:y1, x0:x1], hidden[y0:y1, x0:x1])
+    assert not np.array_equal(out[y0:y1, x0:x1], image[y0:y1, x0:x1])
+    untouched = _untouched_mask(image.shape, faces)
+    assert np.array_equal(out[untouched], image[untouched])
+    # With privacy off nothing is hidden.
+    plain = drawing.annotate(image, shown, 'off', hidden_boxes=[missed.box])
+    assert np.array_equal(plain[y0:y1, x0:x1], image[y0:y1, x0:x1])

@@ -233,3 +233,23 @@ def test_lost_tracks_are_bounded_when_stamps_stand_still():
     assert max(tracker.active_ids) == MAX_LOST_TRACKS + 50
     with pytest.raises(ValueError, match='stamp'):
         tracker.update([], float('nan'))
+
+
+def test_lost_boxes_follow_missed_faces():
+    tracker = Tracker(TrackingConfig(track_timeout=0.2))
+    moving = [Face(20.0 + 10.0 * i, 50.0, 80.0 + 10.0 * i, 120.0, score=0.9) for i in range(12)]
+    still = Face(300.0, 300.0, 360.0, 370.0, score=0.9)
+    for i in range(5):
+        tracker.update([moving[i], still], i / 30.0)
+        assert tracker.lost_boxes() == []
+    # Frames 5 and 6: the moving face is missed; its lost box is where it really is.
+    for i in (5, 6):
+        tracker.update([still], i / 30.0)
+        (lost,) = tracker.lost_boxes()
+        assert iou(lost, moving[i].box) > 0.9, (lost, moving[i].box)
+    assert tracker.update([moving[7], still], 7 / 30.0)[0].track_id == 1
+    assert tracker.lost_boxes() == []
+    # Missed for longer than the timeout: retired, nothing left to hide.
+    for i in range(8, 16):
+        tracker.update([still], i / 30.0)
+    assert tracker.lost_boxes() == []

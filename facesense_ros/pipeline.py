@@ -16,8 +16,9 @@
 The perception core: faces, age, gender and emotion from a BGR frame, no ROS.
 
 ``FacePipeline`` loads and checks every model when it is built (so a bad file fails at
-start-up, not at frame 1000), then per frame: one detector inference on the whole frame (resize
-inside the compiled model) and one batched inference per attribute model for all faces.
+start-up, not at frame 1000), then per frame: one u8 resize of the frame and one detector
+inference (u8 -> f32 and layout inside the compiled model), and one batched inference per
+attribute model for all faces of the frame.
 """
 
 import time

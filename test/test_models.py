@@ -67,10 +67,26 @@ def test_retail_0005_binds_its_odd_port_names(model_dir):
     assert (detector.input_height, detector.input_width) == (300, 300)
 
 
+@pytest.fixture(scope='module')
+def detector_resizing(model_dir):
+    return FaceDetector(model_dir / DETECTOR_FILES['face-detection-0102'], resize_in_model=True)
+
+
 @pytest.mark.parametrize('size', [(640, 480), (1280, 720), (333, 251)])
-def test_resize_in_the_model_agrees_with_host_resize(detector, reference, size):
+def test_u8_input_gives_the_float_host_result(detector, reference, size):
     frame, _ = sample_frames.compose_frame(3, size=size, face_px=(64, 120), seed=11)
     ours = detector.detect(frame)
+    theirs = reference.detect(frame)
+    assert len(ours) == len(theirs) == 3
+    for face, ref in zip(ours, theirs):
+        assert face.box == pytest.approx(ref['box'], abs=0.01)
+        assert face.score == pytest.approx(ref['score'], abs=1e-4)
+
+
+@pytest.mark.parametrize('size', [(640, 480), (1280, 720), (333, 251)])
+def test_resize_in_the_model_agrees_with_host_resize(detector_resizing, reference, size):
+    frame, _ = sample_frames.compose_frame(3, size=size, face_px=(64, 120), seed=11)
+    ours = detector_resizing.detect(frame)
     theirs = reference.detect(frame)
     assert len(ours) == len(theirs) == 3
     for face, ref in zip(ours, theirs):

@@ -56,6 +56,8 @@ LIGHT_BACKGROUND_LUMA = 140.0
 # astronaut the mean change is 31/255; OpenCV's default sigma for the kernel gives only 27).
 BLUR_KERNEL_FRACTION = 0.5
 BLUR_SIGMA_FRACTION = 0.25
+# The blur runs on the face scaled down until its kernel is about this many pixels wide.
+BLUR_WORKING_KERNEL = 16
 # 'pixelate' turns each face box into this many blocks per side: 8x8 keeps the head's outline
 # but no identity.
 PIXELATE_BLOCKS = 8
@@ -145,10 +147,18 @@ def label_rect(face: Face, shape) -> Optional[Rect]:
 
 
 def _blur(roi: np.ndarray) -> np.ndarray:
-    kernel = int(max(roi.shape[:2]) * BLUR_KERNEL_FRACTION) | 1
-    kernel = max(3, kernel)
-    return cv2.GaussianBlur(roi, (kernel, kernel), kernel * BLUR_SIGMA_FRACTION,
-                            borderType=cv2.BORDER_REPLICATE)
+    kernel = max(3, int(max(roi.shape[:2]) * BLUR_KERNEL_FRACTION) | 1)
+    sigma = kernel * BLUR_SIGMA_FRACTION
+    # A blur this strong looks the same computed on a downscaled face and scaled back up (mean
+    # difference 1/255 on the astronaut) and costs 60x less than the full-size kernel.
+    factor = max(1, kernel // BLUR_WORKING_KERNEL)
+    height, width = roi.shape[:2]
+    small = cv2.resize(roi, (max(1, width // factor), max(1, height // factor)),
+                       interpolation=cv2.INTER_AREA)
+    small_kernel = max(3, (kernel // factor) | 1)
+    small = cv2.GaussianBlur(small, (small_kernel, small_kernel), sigma / factor,
+                             borderType=cv2.BORDER_REPLICATE)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def _pixelate(roi: np.ndarray) -> np.ndarray:

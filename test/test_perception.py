@@ -22,6 +22,7 @@ measured on the real attribute models' output, attribute scheduling counted.
 from concurrent.futures import ThreadPoolExecutor
 import threading
 
+import cv2
 from facesense_ros import sample_frames
 from facesense_ros.config import PipelineConfig, TrackingConfig
 from facesense_ros.drawing import annotate, hide_faces
@@ -263,3 +264,21 @@ def test_privacy_covers_faces_the_detector_missed(pipeline, sequence):
         print(f'missed face {x1 - x0}x{y1 - y0} px: mean change {change:.1f} hidden at its '
               f'lost box, {detected:.1f} hidden at its detection')
         assert change > MISSED_PRIVACY * detected
+
+
+def test_many_faces_keep_their_ids(pipeline):
+    # Six real faces, the camera shaking by up to 4 px: the detector's boxes jitter, ids stay.
+    frame, boxes = sample_frames.compose_frame(6, size=(640, 480), face_px=(70, 120), seed=5)
+    perception = FacePerception(pipeline, TrackingConfig())
+    rng = np.random.default_rng(0)
+    first = None
+    for index in range(12):
+        dx, dy = rng.uniform(-4.0, 4.0, size=2)
+        shift = np.float32([[1, 0, dx], [0, 1, dy]])
+        shaken = cv2.warpAffine(frame, shift, (640, 480), borderMode=cv2.BORDER_REPLICATE)
+        moved = [(p, (b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy)) for p, b in enumerate(boxes)]
+        faces = perception.process(shaken, index / FPS)
+        ids = {_person_of(f, moved): f.track_id for f in faces}
+        assert None not in ids and len(ids) == len(boxes), f'frame {index}: {ids}'
+        first = first or ids
+        assert ids == first, f'frame {index}: ids changed'

@@ -134,6 +134,8 @@ class _Wrapper:
     def infer(self, inputs: np.ndarray) -> Dict[str, np.ndarray]:
         """Run synchronously on preprocessed ``inputs``; outputs by name (copies)."""
         with self._lock:
+            if self._pending is not None:
+                raise RuntimeError(f'{self.role}: infer() while a start_async is not waited for')
             self._request.infer({0: inputs})
             return self._outputs()
 

@@ -199,6 +199,8 @@ def test_async_gives_the_same_result_as_sync(detector):
     detector.start_async(inputs)
     with pytest.raises(RuntimeError, match='twice'):
         detector.start_async(inputs)
+    with pytest.raises(RuntimeError, match='not waited for'):
+        detector.infer(inputs)
     result = detector.wait()
     assert np.array_equal(sync[detector.output_name], result[detector.output_name])
     with pytest.raises(RuntimeError, match='without start_async'):

@@ -42,9 +42,9 @@ from .face import Face
 Box = Tuple[float, float, float, float]
 
 # The fallback match for faces that moved too far for their boxes to overlap: centers closer
-# than this fraction of the mean face size (width and height of both boxes). Half a face per
-# frame is faster than a person walking past a camera at 15 fps, and two different faces
-# side by side are at least one face apart.
+# than this fraction of the mean face size (width and height of both boxes). Two different
+# faces side by side have centers at least one face size apart, so a center within half a
+# face of the prediction is never the neighbour's.
 MAX_CENTER_DISTANCE = 0.5
 # Boxes whose sizes differ more than this factor are not the same face by the fallback (a
 # detector's box of one face changes size by a few percent between frames).

@@ -66,9 +66,10 @@ def _skimage_photo(name: str) -> np.ndarray:
     if loader is None:
         raise SampleFramesError(f'skimage.data has no photo {name!r}')
     image = np.asarray(loader())
-    if image.dtype != np.uint8:
-        image = (image > 0).astype(np.uint8) * 255 if image.dtype == bool else \
-            np.clip(image, 0, 255).astype(np.uint8)
+    if image.dtype == bool:
+        image = image.astype(np.uint8) * 255
+    elif image.dtype != np.uint8:
+        image = np.clip(image, 0, 255).astype(np.uint8)
     if image.ndim == 2:
         return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     return cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2BGR)

@@ -26,8 +26,11 @@ import functools
 import hashlib
 import http.server
 import logging
+import os
+from pathlib import Path
 import shutil
 import socket
+import subprocess
 import threading
 
 # ament_flake8 knows no application names: every non-stdlib import is one alphabetical group.
@@ -231,3 +234,19 @@ def test_cli_download_uses_the_url_and_table_given(mirror, tmp_path, monkeypatch
     assert model_store.main(['download', '--model', 'face-detection-retail-0004',
                              '--precision', 'FP16']) == 1
     assert 'facesense_models: error:' in capsys.readouterr().err
+
+
+def test_installed_console_script(model_dir, tmp_path):
+    script = (Path(__file__).resolve().parents[1] / 'install' / 'facesense_ros' / 'lib' /
+              'facesense_ros' / 'facesense_models')
+    assert script.is_file(), f'{script} missing: run `make env`'
+    env = dict(os.environ, FACESENSE_MODEL_DIR=str(model_dir), XDG_CACHE_HOME=str(tmp_path))
+    done = subprocess.run([str(script), 'path', 'face-detection-0102'], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert Path(done.stdout.strip()).parent.parent == \
+        model_dir / 'intel' / 'face-detection-0102'
+    done = subprocess.run([str(script), 'path', EMOTIONS, '--precision', 'FP32'], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stderr.count('\n') == 1
+    assert done.stderr.startswith('facesense_models: error: model ' + EMOTIONS)

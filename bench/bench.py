@@ -300,7 +300,9 @@ def main():
     pipeline = FacePipeline(config)
     paths = model_paths(model_dir, config.detector)
     floor = ModelFloor(paths, config.performance_hint)
-    seed = ReferencePipeline(model_dir, config.detector, config.confidence_threshold)
+    # The seed's algorithm on the very files the pipeline loaded: only the algorithm differs.
+    seed = ReferencePipeline(model_dir, config.detector, config.confidence_threshold,
+                             detector_file=str(paths[0].relative_to(model_dir)))
     frames = bench_frames()
 
     rows = []

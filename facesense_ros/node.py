@@ -22,6 +22,8 @@ processes it on a worker thread, and publishes ``faces/detections`` (every proce
 changed live, model changes by building a new pipeline first. See docs/interfaces.md.
 """
 
+import logging
+import os
 import sys
 import threading
 import time
@@ -51,6 +53,8 @@ from std_srvs.srv import SetBool
 from vision_msgs.msg import Detection2DArray, LabelInfo
 
 NODE_NAME = 'facesense'
+# The Python logger of the ROS-free core (models, model_store).
+CORE_LOGGER = 'facesense_ros'
 TRANSPORTS = ('raw', 'compressed')
 RELIABILITIES = {'best_effort': ReliabilityPolicy.BEST_EFFORT,
                  'reliable': ReliabilityPolicy.RELIABLE}
@@ -85,6 +89,26 @@ STAGES = ('convert', 'detect', 'tracking', 'attributes', 'publish')
 STARTUP_ERRORS = (model_store.ModelError, ValueError, ParameterException)
 
 
+class RclpyLogHandler(logging.Handler):
+    """Forward the core's Python logging ('facesense_ros': model files, downloads) to rclpy."""
+
+    def __init__(self, logger):
+        super().__init__()
+        self._logger = logger
+
+    def emit(self, record):
+        """Log ``record`` through the rclpy logger at the same severity."""
+        message = self.format(record)
+        if record.levelno >= logging.ERROR:
+            self._logger.error(message)
+        elif record.levelno >= logging.WARNING:
+            self._logger.warning(message)
+        elif record.levelno >= logging.INFO:
+            self._logger.info(message)
+        else:
+            self._logger.debug(message)
+
+
 class StartupError(RuntimeError):
     """The node cannot start with the given parameters; the message names the culprit."""
 
@@ -106,6 +130,14 @@ def _descriptor(name, description, default, choices=None, read_only=False, minim
     return descriptor
 
 
+def _check_model_dir(model_dir: str):
+    # The model store also searches $FACESENSE_MODEL_DIR and its cache, and may download:
+    # a model_dir that was given but does not exist is a mistake to report, not to paper over.
+    if model_dir and not os.path.isdir(model_dir):
+        raise StartupError(f'parameter model_dir: {model_dir} is not a directory (expected '
+                           'one holding intel/<model>/<precision>/<model>.xml and .bin)')
+
+
 def _ros_value(value):
     """Python default -> a value rclpy declares with the right type (tuples as lists)."""
     return list(value) if isinstance(value, tuple) else value
@@ -121,7 +153,8 @@ class Stats:
 
     def __init__(self):
         self._lock = threading.Lock()
-        self.totals = {'input': 0, 'processed': 0, 'dropped': 0, 'bad': 0, 'failed': 0}
+        self.totals = {'input': 0, 'processed': 0, 'dropped': 0, 'bad': 0, 'failed': 0,
+                       'annotated': 0}
         self._window_start = time.monotonic()
         self._window = self._empty_window()
 
@@ -172,6 +205,7 @@ class FaceSenseNode(Node):
                                    f'{value!r}')
         self._pipeline_config = PipelineConfig.from_dict(self._values)
         self._tracking_config = TrackingConfig.from_dict(self._values)
+        _check_model_dir(self._pipeline_config.model_dir)
         # Models are loaded (and checked) before anything is subscribed.
         self._pipeline = FacePipeline(self._pipeline_config)
         self._perception = FacePerception(self._pipeline, self._tracking_config)
@@ -206,8 +240,8 @@ class FaceSenseNode(Node):
         self._subscription = None
         self._subscribe()
         self.get_logger().info(
-            f'ready: {self._input_topic()} -> faces/detections; models: '
-            f'{", ".join(self._model_files())}')
+            f'ready: {self._subscription.topic_name} ({node_values["reliability"]}, depth '
+            f'{node_values["qos_depth"]}) -> faces/detections')
 
     # --- parameters -------------------------------------------------------------------------
 
@@ -249,6 +283,10 @@ class FaceSenseNode(Node):
             return SetParametersResult(successful=False, reason=str(e))
         new_pipeline = None
         if reload_needed(self._pipeline_config, pipeline_config):
+            try:
+                _check_model_dir(pipeline_config.model_dir)
+            except StartupError as e:
+                return SetParametersResult(successful=False, reason=str(e))
             # Built while the old pipeline keeps working; swapped in only if it loads.
             try:
                 new_pipeline = FacePipeline(pipeline_config)
@@ -351,6 +389,7 @@ class FaceSenseNode(Node):
         if self._image_pub.get_subscription_count() > 0:
             self._image_pub.publish(bgr_to_image_msg(
                 annotate(frame, faces, privacy_mode), msg.header))
+            self._stats.count('annotated')
         done = time.perf_counter()
         self._stats.frame_done(len(faces), {
             'convert': converted - start,
@@ -383,6 +422,7 @@ class FaceSenseNode(Node):
             'bad frames': str(totals['bad']),
             'failed frames': str(totals['failed']),
             'processed frames': str(totals['processed']),
+            'annotated frames': str(totals['annotated']),
             'faces per frame': f'{window["faces"] / processed:.2f}' if processed else '0.00',
             'paused': str(paused).lower(),
             'input topic': self._subscription.topic_name if self._subscription else '',
@@ -423,6 +463,10 @@ def main(args=None):
     """Run the node until Ctrl-C, SIGTERM or shutdown; exit 1 with one line on bad start-up."""
     # rclpy's own handlers turn both SIGINT and SIGTERM into a clean shutdown of spin().
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.ALL)
+    core_logger = logging.getLogger(CORE_LOGGER)
+    core_logger.addHandler(RclpyLogHandler(rclpy.logging.get_logger(NODE_NAME)))
+    core_logger.setLevel(logging.INFO)
+    core_logger.propagate = False
     node: Optional[FaceSenseNode] = None
     failure = None
     try:

@@ -1,0 +1,497 @@
+# Copyright 2026 facesense_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+facesense_node as users run it: its console script, config/facesense.yaml, real models, real DDS.
+
+Two node processes serve the whole module: /ns1 with raw input and /ns2 with compressed input
+(both best-effort, the default). Frames come from image_source (another process) or from this
+process. Best-effort delivery of large frames may lose some, so a frame is re-sent with a new
+stamp until its answer arrives; every answer is matched to its frame by header.
+"""
+
+import os
+from pathlib import Path
+import signal
+import tempfile
+import time
+
+import cv2
+from diagnostic_msgs.msg import DiagnosticArray
+from facesense_ros.conversions import CLASSES, detections_to_records
+from facesense_ros.encodings import bgr_to_jpeg, from_bgr, SUPPORTED_ENCODINGS, to_bgr
+from facesense_ros.sample_frames import astronaut, compose_frame
+import numpy as np
+import pytest
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+import rosutil
+from sensor_msgs.msg import CompressedImage, Image
+from std_srvs.srv import SetBool
+from vision_msgs.msg import Detection2DArray, LabelInfo
+
+NS1, NS2 = '/ns1', '/ns2'
+# The astronaut's face in skimage's 512x512 photo, marked by hand (x_min, y_min, x_max, y_max).
+ASTRONAUT_FACE = (175.0, 55.0, 275.0, 185.0)
+# A detection "is" a true face when the boxes overlap this much (OMZ boxes are looser or
+# tighter than a hand-drawn one).
+MATCH_IOU = 0.5
+# One answer normally takes well under a second; re-send after this long without one.
+RESEND_AFTER = 3.0
+# Give up on an answer after this long (discovery, model warm-up, a busy machine).
+ANSWER_TIMEOUT = 60.0
+# Publisher of test frames: reliable, like usb_cam; the node's best-effort subscription matches.
+FRAME_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
+# Test frames stay under 512 KB (448x336 bgr8 = 452 KB): Fast DDS then delivers them by shared
+# memory. Bigger best-effort frames travel as UDP fragments, and here most are lost (640x480 at
+# 8 fps: 7 of 24 answered best-effort, 24 of 24 reliable), which would only slow tests down.
+FRAME_SIZE = (448, 336)
+SMALL_FACES = (64, 120)
+# The astronaut photo scaled to 384x384 (442 KB) for the same reason.
+ASTRONAUT_SIZE = 384
+# How long a paused node is watched for (wrong) answers.
+PAUSE_WATCH = 3.0
+
+
+def iou(a, b):
+    """Intersection over union of two (x_min, y_min, x_max, y_max) boxes."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+class Sender:
+    """Publishes test frames on one input topic and waits for the node's answer."""
+
+    _next_stamp = 1000
+
+    def __init__(self, tester, namespace, compressed=False):
+        self.tester = tester
+        self.compressed = compressed
+        topic = f'{namespace}/image_raw' + ('/compressed' if compressed else '')
+        self.publisher = tester.node.create_publisher(
+            CompressedImage if compressed else Image, topic, FRAME_QOS)
+        self.detections = tester.collect(Detection2DArray, f'{namespace}/faces/detections')
+
+    def message(self, image, encoding='bgr8', frame_id='test_cam'):
+        """Return a message carrying ``image`` (BGR) in ``encoding``, with a fresh stamp."""
+        if self.compressed:
+            msg = CompressedImage(format='jpeg')
+            msg.data = bgr_to_jpeg(image, 95)
+        else:
+            raw = from_bgr(image, encoding)
+            msg = Image(height=image.shape[0], width=image.shape[1], encoding=encoding,
+                        is_bigendian=0, step=raw.shape[1])
+            msg.data = raw.tobytes()
+        Sender._next_stamp += 1
+        msg.header.stamp.sec, msg.header.stamp.nanosec = Sender._next_stamp, 123456789
+        msg.header.frame_id = frame_id
+        return msg
+
+    def answer_to(self, header, inbox=None):
+        """Return the message of ``inbox`` (default: detections) with this header, or None."""
+        for msg in (self.detections if inbox is None else inbox):
+            if msg.header == header:
+                return msg
+        return None
+
+    def send(self, image, encoding='bgr8', inbox=None, timeout=ANSWER_TIMEOUT):
+        """Send ``image`` until an answer with its header arrives; return (sent, answer)."""
+        assert self.tester.wait_for_subscribers(self.publisher), 'node never subscribed'
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = self.message(image, encoding)
+            self.publisher.publish(msg)
+            self.tester.spin_until(lambda: self.answer_to(msg.header, inbox) is not None,
+                                   RESEND_AFTER)
+            answer = self.answer_to(msg.header, inbox)
+            if answer is not None:
+                return msg, answer
+        pytest.fail(f'no answer to a frame on {self.publisher.topic_name} in {timeout} s')
+
+
+class Diagnostics:
+    """The newest /diagnostics status of one node."""
+
+    def __init__(self, tester, namespace):
+        self.tester = tester
+        self.name = f'{namespace}/facesense'
+        self.inbox = tester.collect(DiagnosticArray, '/diagnostics')
+
+    def _latest(self):
+        for msg in reversed(self.inbox):
+            for status in msg.status:
+                if status.name.startswith(self.name + ':'):
+                    return {kv.key: kv.value for kv in status.values}
+        return None
+
+    def wait(self, predicate=lambda values: True, timeout=ANSWER_TIMEOUT):
+        """Return the first newly arriving status values for which ``predicate`` holds."""
+        start = len(self.inbox)
+
+        def fresh():
+            for msg in self.inbox[start:]:
+                for status in msg.status:
+                    if status.name.startswith(self.name + ':'):
+                        values = {kv.key: kv.value for kv in status.values}
+                        if predicate(values):
+                            return values
+            return None
+        assert self.tester.spin_until(lambda: fresh() is not None, timeout), (
+            f'no matching diagnostics from {self.name}; last: {self._latest()}')
+        return fresh()
+
+
+@pytest.fixture(scope='module')
+def tester():
+    ros = rosutil.RosTester('node_tester')
+    yield ros
+    ros.close()
+
+
+@pytest.fixture(scope='module')
+def nodes(model_dir, tester):
+    """Start the two node processes together, so that their models compile in parallel."""
+    started = {
+        NS1: rosutil.start_node(NS1, model_dir, diagnostics_period=0.5),
+        NS2: rosutil.start_node(NS2, model_dir, diagnostics_period=0.5,
+                                input_transport='compressed'),
+    }
+    try:
+        for namespace, process in started.items():
+            rosutil.wait_ready(tester, process, f'{namespace}/faces/detections')
+        yield started
+    finally:
+        for process in started.values():
+            process.stop()
+
+
+@pytest.fixture(scope='module')
+def ns1(tester, nodes):
+    return Sender(tester, NS1)
+
+
+@pytest.fixture(scope='module')
+def ns2(tester, nodes):
+    return Sender(tester, NS2, compressed=True)
+
+
+def _assert_convention(record):
+    """Every attribute hypothesis present and consistent, per docs/interfaces.md."""
+    assert set(record.labels) == set(CLASSES), record.labels
+    assert sum(record.gender) == pytest.approx(1.0, abs=0.02)
+    assert sum(record.emotion) == pytest.approx(1.0, abs=0.02)
+    # The model is trained on 18..75 years; anything far outside means a decoding error.
+    assert 10.0 <= record.age <= 90.0
+    assert 0.0 < record.score <= 1.0
+
+
+def test_frame_from_image_source_answered_with_its_header(tester, nodes, tmp_path):
+    """Foundation: another process publishes a real face photo; the answer carries its header."""
+    path = tmp_path / 'astronaut.png'
+    cv2.imwrite(str(path), astronaut())
+    sent = tester.collect(Image, f'{NS1}/image_raw')
+    detections = tester.collect(Detection2DArray, f'{NS1}/faces/detections')
+    source = rosutil.start('image_source', namespace=NS1, params={
+        'source': str(path), 'fps': 4.0, 'frame_id': 'astronaut_cam'})
+    try:
+        sent_headers = lambda: [m.header for m in sent]  # noqa: E731
+        assert tester.spin_until(lambda: any(d.header in sent_headers() for d in detections),
+                                 ANSWER_TIMEOUT), (
+            f'no answer to image_source; node log:\n{nodes[NS1].output()}')
+    finally:
+        assert source.stop() == 0, source.output()
+        tester.node.destroy_subscription(sent.subscription)
+        tester.node.destroy_subscription(detections.subscription)
+    answer = next(d for d in detections if d.header in sent_headers())
+    assert answer.header.frame_id == 'astronaut_cam'
+    records = detections_to_records(answer)
+    assert len(records) == 1, records
+    assert iou(records[0].box, ASTRONAUT_FACE) > MATCH_IOU, records[0].box
+    _assert_convention(records[0])
+    assert records[0].track_id is not None
+
+
+def _astronaut_small():
+    scale = ASTRONAUT_SIZE / 512.0
+    image = cv2.resize(astronaut(), (ASTRONAUT_SIZE, ASTRONAUT_SIZE),
+                       interpolation=cv2.INTER_AREA)
+    return image, tuple(c * scale for c in ASTRONAUT_FACE)
+
+
+def test_sample_faces_found_with_attributes(ns1):
+    frame, boxes = compose_frame(3, size=FRAME_SIZE, face_px=SMALL_FACES)
+    sent, answer = ns1.send(frame)
+    assert answer.header == sent.header
+    records = detections_to_records(answer)
+    assert len(records) == len(boxes), [r.box for r in records]
+    for box in boxes:
+        best = max(records, key=lambda r: iou(r.box, box))
+        assert iou(best.box, box) > MATCH_IOU, (box, best.box)
+        if min(box[2] - box[0], box[3] - box[1]) >= 70:
+            _assert_convention(best)
+    assert len({r.id for r in records}) == len(records)
+
+
+def test_no_face_gives_an_empty_array_with_the_header(ns1):
+    frame, boxes = compose_frame(0, size=FRAME_SIZE)
+    assert boxes == []
+    sent, answer = ns1.send(frame)
+    assert answer.header == sent.header
+    assert len(answer.detections) == 0
+
+
+def test_label_info_reaches_a_late_subscriber(tester, nodes):
+    inbox = tester.collect(LabelInfo, f'{NS1}/faces/label_info', rosutil.LATCHED)
+    try:
+        assert tester.spin_until(lambda: len(inbox) > 0, rosutil.DISCOVERY_TIMEOUT)
+        msg = inbox[-1]
+        assert msg.threshold == pytest.approx(0.5)
+        assert [c.class_name for c in msg.class_map] == list(CLASSES)
+        assert [c.class_id for c in msg.class_map] == list(range(len(CLASSES)))
+    finally:
+        tester.node.destroy_subscription(inbox.subscription)
+
+
+def test_every_encoding_converts_through_the_node(tester, ns1):
+    # A face-free frame: the annotated image is then exactly the frame the node decoded.
+    frame, _ = compose_frame(0, size=(320, 240))
+    images = tester.collect(Image, f'{NS1}/faces/image')
+    try:
+        for encoding in SUPPORTED_ENCODINGS:
+            sent, shown = ns1.send(frame, encoding, inbox=images)
+            got = np.frombuffer(shown.data, np.uint8).reshape(240, 320, 3)
+            expected = to_bgr(sent.data, encoding, 320, 240, sent.step)
+            assert np.array_equal(got, expected), encoding
+            if encoding in ('bgr8', 'rgb8', 'bgra8', 'rgba8'):
+                assert np.array_equal(got, frame), encoding
+            elif not encoding.startswith('mono'):
+                # 4:2:2 halves the colour resolution: close to the frame, not equal.
+                assert np.abs(got.astype(int) - frame.astype(int)).mean() < 3.0, encoding
+            assert len(ns1.answer_to(sent.header).detections) == 0
+    finally:
+        tester.node.destroy_subscription(images.subscription)
+
+
+def test_annotated_image_only_while_subscribed(tester, ns1):
+    diagnostics = Diagnostics(tester, NS1)
+    frame, _ = compose_frame(1, size=FRAME_SIZE)
+    # Nobody subscribes faces/image now; the node may take a moment to notice the last
+    # subscriber left, so allow a few frames for the count to stop growing.
+    for _ in range(10):
+        before = diagnostics.wait()
+        sent, _ = ns1.send(frame)
+        after = diagnostics.wait(lambda v: int(v['processed frames'])
+                                 > int(before['processed frames']))
+        if after['annotated frames'] == before['annotated frames']:
+            break
+    else:
+        pytest.fail('faces/image kept being drawn with no subscriber')
+    images = tester.collect(Image, f'{NS1}/faces/image')
+    try:
+        sent, shown = ns1.send(frame, inbox=images)
+        assert shown.header == sent.header and shown.encoding == 'bgr8'
+        assert (shown.width, shown.height) == FRAME_SIZE
+        # Something was drawn over the face.
+        got = np.frombuffer(shown.data, np.uint8).reshape(FRAME_SIZE[1], FRAME_SIZE[0], 3)
+        assert not np.array_equal(got, frame)
+    finally:
+        tester.node.destroy_subscription(images.subscription)
+
+
+def test_enable_pauses_and_resumes(tester, ns1):
+    diagnostics = Diagnostics(tester, NS1)
+    response = tester.call(SetBool, f'{NS1}/facesense/enable', SetBool.Request(data=False))
+    assert response is not None and response.success, response
+    # Paused means unsubscribed: our publisher sees the subscription go away.
+    assert tester.spin_until(lambda: ns1.publisher.get_subscription_count() == 0,
+                             rosutil.DISCOVERY_TIMEOUT)
+    assert diagnostics.wait(lambda v: v['paused'] == 'true')
+    frame, _ = compose_frame(1, size=FRAME_SIZE)
+    sent = []
+    deadline = time.monotonic() + PAUSE_WATCH
+    while time.monotonic() < deadline:
+        sent.append(ns1.message(frame))
+        ns1.publisher.publish(sent[-1])
+        tester.spin_for(0.3)
+    assert not any(ns1.answer_to(m.header) for m in sent)
+    response = tester.call(SetBool, f'{NS1}/facesense/enable', SetBool.Request(data=True))
+    assert response is not None and response.success
+    assert diagnostics.wait(lambda v: v['paused'] == 'false')
+    sent_msg, answer = ns1.send(frame)
+    assert len(answer.detections) == 1
+
+
+def test_invalid_parameter_values_are_refused(tester, nodes):
+    name = f'{NS1}/facesense'
+    for param, bad in (('confidence_threshold', 1.5), ('detector', 'nope'), ('max_faces', 0),
+                       ('detector_precisions', ['FP64']), ('privacy_mode', 'smudge')):
+        before = tester.get_parameters(name, [param])[param]
+        [result] = tester.set_parameters(name, {param: bad})
+        assert not result.successful, param
+        assert result.reason, param
+        assert tester.get_parameters(name, [param])[param] == before, param
+    [result] = tester.set_parameters(name, {'detector': 'nope'})
+    assert 'detector' in result.reason
+    # Read-only: the input transport cannot change under a running subscription.
+    [result] = tester.set_parameters(name, {'input_transport': 'compressed'})
+    assert not result.successful
+
+
+def test_live_threshold_change_republishes_label_info(tester, ns1):
+    name = f'{NS1}/facesense'
+    [result] = tester.set_parameters(name, {'confidence_threshold': 0.6})
+    assert result.successful, result.reason
+    inbox = tester.collect(LabelInfo, f'{NS1}/faces/label_info', rosutil.LATCHED)
+    try:
+        assert tester.spin_until(lambda: inbox and inbox[-1].threshold == pytest.approx(0.6),
+                                 rosutil.DISCOVERY_TIMEOUT)
+    finally:
+        tester.node.destroy_subscription(inbox.subscription)
+        [result] = tester.set_parameters(name, {'confidence_threshold': 0.5})
+        assert result.successful
+
+
+def test_model_change_rebuilds_or_keeps_the_old_models(tester, ns1):
+    name = f'{NS1}/facesense'
+    diagnostics = Diagnostics(tester, NS1)
+    # An impossible device: the new pipeline fails to build, the old one keeps working.
+    [result] = tester.set_parameters(name, {'device': 'NO_SUCH_DEVICE'})
+    assert not result.successful and 'NO_SUCH_DEVICE' in result.reason
+    assert tester.get_parameters(name, ['device'])['device'] == 'CPU'
+    frame, boxes = compose_frame(2, size=FRAME_SIZE)
+    _, answer = ns1.send(frame)
+    assert len(answer.detections) == len(boxes)
+    [result] = tester.set_parameters(name, {'detector': 'face-detection-retail-0004'})
+    assert result.successful, result.reason
+    values = diagnostics.wait(lambda v: 'face-detection-retail-0004' in v['model files'])
+    assert 'face-detection-0102' not in values['model files']
+    _, answer = ns1.send(frame)
+    records = detections_to_records(answer)
+    assert len(records) == len(boxes)
+    for box in boxes:
+        assert max(iou(r.box, box) for r in records) > MATCH_IOU
+
+
+def _publish_until_counted(tester, publisher, msg, diagnostics):
+    """Publish a bad frame until the node counts it (best-effort delivery may lose one)."""
+    before = int(diagnostics.wait()['bad frames'])
+    for _ in range(10):
+        publisher.publish(msg)
+        tester.spin_until(lambda: False, 1.0)
+        if int(diagnostics.wait()['bad frames']) > before:
+            return
+    pytest.fail(f'{publisher.topic_name}: the bad frame was never counted')
+
+
+def test_bad_frames_are_skipped_and_the_node_goes_on(tester, nodes, ns1, ns2):
+    frame, _ = compose_frame(1, size=FRAME_SIZE)
+    ns1.send(frame)
+    ns2.send(frame)
+    short = Image(height=240, width=320, encoding='bgr8', step=960)
+    short.data = bytes(1000)
+    unsupported = Image(height=4, width=4, encoding='32FC1', step=16)
+    unsupported.data = bytes(64)
+    corrupt = CompressedImage(format='jpeg')
+    corrupt.data = b'\xff\xd8\xff\xe0 not really a jpeg'
+    for msg in (short, unsupported):
+        _publish_until_counted(tester, ns1.publisher, msg, Diagnostics(tester, NS1))
+    _publish_until_counted(tester, ns2.publisher, corrupt, Diagnostics(tester, NS2))
+    # Both nodes still answer good frames.
+    ns1.send(frame)
+    ns2.send(frame)
+    assert nodes[NS1].running() and nodes[NS2].running()
+    # One warning names the reason; the next ones within 5 s are throttled.
+    assert 'frame skipped: bgr8 320x240 with step 960 needs 230400 bytes' in nodes[NS1].output()
+    assert 'frame skipped' in nodes[NS2].output()
+
+
+def test_two_namespaces_answer_their_own_input_only(tester, ns1, ns2):
+    frame, face = _astronaut_small()
+    sent2, answer2 = ns2.send(frame)
+    records = detections_to_records(answer2)
+    assert len(records) == 1 and iou(records[0].box, face) > MATCH_IOU
+    sent1, answer1 = ns1.send(frame)
+    assert len(answer1.detections) == 1
+    tester.spin_for(0.5)
+    # Each node answered only frames sent to its own namespace.
+    assert ns1.answer_to(sent2.header) is None
+    assert ns2.answer_to(sent1.header) is None
+
+
+def test_sigint_and_sigterm_exit_cleanly(nodes):
+    for namespace, sig in ((NS1, signal.SIGINT), (NS2, signal.SIGTERM)):
+        process = nodes[namespace]
+        start = time.monotonic()
+        code = process.stop(sig)
+        assert code == 0, process.output()
+        assert time.monotonic() - start < rosutil.STOP_TIMEOUT
+        assert 'Traceback' not in process.output()
+
+
+def _error_lines(output):
+    return [line for line in output.splitlines() if '[ERROR]' in line]
+
+
+def test_missing_model_dir_exits_1_with_one_line(tmp_path):
+    missing = tmp_path / 'no_models_here'
+    process = rosutil.start('facesense_node', params={'model_dir': str(missing)})
+    assert process.wait(rosutil.STARTUP_TIMEOUT) == 1
+    output = process.output()
+    assert 'Traceback' not in output
+    [line] = _error_lines(output)
+    assert 'model_dir' in line and str(missing) in line
+
+
+def test_model_missing_everywhere_exits_1_naming_it(tmp_path):
+    # No model directory, empty cache, and a download URL that refuses at once (no internet).
+    env = {k: v for k, v in os.environ.items() if k != 'FACESENSE_MODEL_DIR'}
+    env.update(XDG_CACHE_HOME=str(tmp_path), FACESENSE_MODEL_URL='http://127.0.0.1:9/')
+    process = rosutil.start('facesense_node', env=env)
+    assert process.wait(rosutil.STARTUP_TIMEOUT) == 1
+    output = process.output()
+    assert 'Traceback' not in output
+    [line] = _error_lines(output)
+    assert 'face-detection-0' in line
+
+
+@pytest.mark.parametrize('name,value', [
+    ('confidence_threshold', 1.5), ('detector', 'nope'), ('input_transport', 'udp')])
+def test_invalid_start_parameter_exits_1_naming_it(model_dir, name, value):
+    process = rosutil.start('facesense_node', params={'model_dir': str(model_dir), name: value})
+    assert process.wait(rosutil.STARTUP_TIMEOUT) == 1
+    output = process.output()
+    assert 'Traceback' not in output
+    [line] = _error_lines(output)
+    assert name in line
+
+
+def test_params_file_applies_in_a_namespace(model_dir):
+    # A copy of config/facesense.yaml with one bad value: if the /**/facesense key did not
+    # match the namespaced node, it would start with the defaults instead of refusing.
+    text = rosutil.PARAMS_FILE.read_text().replace('detector: "face-detection-0102"',
+                                                    'detector: "not-a-detector"')
+    with tempfile.NamedTemporaryFile('w', suffix='.yaml', delete=False) as copy:
+        copy.write(text)
+    try:
+        process = rosutil.start('facesense_node', namespace='/some/camera',
+                                params_file=Path(copy.name),
+                                params={'model_dir': str(model_dir)})
+        assert process.wait(rosutil.STARTUP_TIMEOUT) == 1
+        [line] = _error_lines(process.output())
+        assert 'not-a-detector' in line
+    finally:
+        os.unlink(copy.name)

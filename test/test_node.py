@@ -482,8 +482,8 @@ def test_invalid_start_parameter_exits_1_naming_it(model_dir, name, value):
 def test_params_file_applies_in_a_namespace(model_dir):
     # A copy of config/facesense.yaml with one bad value: if the /**/facesense key did not
     # match the namespaced node, it would start with the defaults instead of refusing.
-    text = rosutil.PARAMS_FILE.read_text().replace('detector: "face-detection-0102"',
-                                                    'detector: "not-a-detector"')
+    text = rosutil.PARAMS_FILE.read_text().replace(
+        'detector: "face-detection-0102"', 'detector: "not-a-detector"')
     with tempfile.NamedTemporaryFile('w', suffix='.yaml', delete=False) as copy:
         copy.write(text)
     try:

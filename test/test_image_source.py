@@ -1,0 +1,201 @@
+# Copyright 2026 facesense_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""image_source and face_listener, run from their console scripts as real processes."""
+
+import signal
+
+import cv2
+from facesense_ros.conversions import faces_to_detections
+from facesense_ros.encodings import jpeg_to_bgr, SUPPORTED_ENCODINGS, to_bgr
+from facesense_ros.face import Face
+from facesense_ros.sample_frames import astronaut
+import numpy as np
+import pytest
+import rosutil
+from sensor_msgs.msg import CompressedImage, Image
+from std_msgs.msg import Header
+from vision_msgs.msg import Detection2DArray
+
+# Small frames: every process here sends a few, and 4:2:2 needs an even width.
+WIDTH, HEIGHT = 64, 48
+# 4:2:2 halves the colour resolution of a photo: a few levels on average.
+YUV_MEAN_ERROR = 4.0
+# JPEG at image_source's default quality 90 on a small photo.
+JPEG_MEAN_ERROR = 6.0
+# The test's clock and the stamps of image_source come from the same machine clock.
+STAMP_SLACK_SEC = 120.0
+# Distinct flat colours (BGR) for a folder of frames whose order can be checked.
+FOLDER_COLOURS = ((0, 0, 255), (0, 255, 0), (255, 0, 0))
+
+
+@pytest.fixture(scope='module')
+def tester():
+    ros = rosutil.RosTester('image_source_tester')
+    yield ros
+    ros.close()
+
+
+@pytest.fixture(scope='module')
+def photo(tmp_path_factory):
+    image = cv2.resize(astronaut(), (WIDTH, HEIGHT), interpolation=cv2.INTER_AREA)
+    path = tmp_path_factory.mktemp('photo') / 'astronaut.png'
+    cv2.imwrite(str(path), image)
+    return path, image
+
+
+def _run_to_end(tester, process, inbox, frames):
+    """Wait for ``frames`` messages and for the process to exit by itself; return its code."""
+    assert tester.spin_until(lambda: len(inbox) >= frames and not process.running(),
+                             rosutil.DISCOVERY_TIMEOUT), process.output()
+    return process.wait()
+
+
+def test_every_encoding(tester, photo):
+    path, image = photo
+    inboxes, processes = {}, {}
+    # All encodings at once: one process each, in its own namespace.
+    for index, encoding in enumerate(SUPPORTED_ENCODINGS):
+        namespace = f'/enc{index}'
+        inboxes[encoding] = tester.collect(Image, f'{namespace}/image_raw')
+        processes[encoding] = rosutil.start('image_source', namespace=namespace, params={
+            'source': str(path), 'encoding': encoding, 'max_frames': 2, 'fps': 10.0,
+            'frame_id': f'cam_{index}', 'wait_for_subscribers': 1})
+    now = tester.node.get_clock().now().nanoseconds * 1e-9
+    grey = cv2.cvtColor(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    for index, encoding in enumerate(SUPPORTED_ENCODINGS):
+        assert _run_to_end(tester, processes[encoding], inboxes[encoding], 2) == 0
+        msg = inboxes[encoding][0]
+        assert (msg.encoding, msg.width, msg.height) == (encoding, WIDTH, HEIGHT)
+        assert msg.header.frame_id == f'cam_{index}'
+        assert abs(msg.header.stamp.sec - now) < STAMP_SLACK_SEC
+        got = to_bgr(msg.data, msg.encoding, msg.width, msg.height, msg.step,
+                     bool(msg.is_bigendian))
+        if encoding in ('bgr8', 'rgb8', 'bgra8', 'rgba8'):
+            assert np.array_equal(got, image), encoding
+        elif encoding.startswith('mono'):
+            assert np.array_equal(got, grey), encoding
+        else:
+            assert np.abs(got.astype(int) - image.astype(int)).mean() < YUV_MEAN_ERROR, encoding
+        tester.node.destroy_subscription(inboxes[encoding].subscription)
+
+
+def test_compressed_transport(tester, photo):
+    path, image = photo
+    inbox = tester.collect(CompressedImage, '/jpeg/image_raw/compressed')
+    process = rosutil.start('image_source', namespace='/jpeg', params={
+        'source': str(path), 'transport': 'compressed', 'max_frames': 1,
+        'wait_for_subscribers': 1})
+    try:
+        assert _run_to_end(tester, process, inbox, 1) == 0
+        got = jpeg_to_bgr(inbox[0].data)
+        assert got.shape == image.shape
+        assert np.abs(got.astype(int) - image.astype(int)).mean() < JPEG_MEAN_ERROR
+        assert 'jpeg' in inbox[0].format
+    finally:
+        tester.node.destroy_subscription(inbox.subscription)
+
+
+def _colour_frames(folder, names):
+    folder.mkdir()
+    for name, colour in zip(names, FOLDER_COLOURS):
+        cv2.imwrite(str(folder / name), np.full((HEIGHT, WIDTH, 3), colour, np.uint8))
+
+
+def test_folder_in_order_without_loop(tester, tmp_path):
+    # Written out of order: image_source sorts by name.
+    _colour_frames(tmp_path / 'frames', ['002.png', '000.png', '001.png'])
+    inbox = tester.collect(Image, '/folder/image_raw')
+    process = rosutil.start('image_source', namespace='/folder', params={
+        'source': str(tmp_path / 'frames'), 'loop': False, 'fps': 20.0,
+        'wait_for_subscribers': 1})
+    try:
+        assert _run_to_end(tester, process, inbox, 3) == 0
+        tester.spin_for(0.5)
+        firsts = [tuple(np.frombuffer(m.data, np.uint8)[:3]) for m in inbox]
+        assert firsts == [FOLDER_COLOURS[1], FOLDER_COLOURS[2], FOLDER_COLOURS[0]]
+    finally:
+        tester.node.destroy_subscription(inbox.subscription)
+
+
+def test_video_file(tester, tmp_path):
+    path = tmp_path / 'clip.avi'
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'MJPG'), 10.0, (WIDTH, HEIGHT))
+    assert writer.isOpened()
+    for value in range(0, 250, 50):
+        writer.write(np.full((HEIGHT, WIDTH, 3), value, np.uint8))
+    writer.release()
+    inbox = tester.collect(Image, '/video/image_raw')
+    process = rosutil.start('image_source', namespace='/video', params={
+        'source': str(path), 'loop': False, 'fps': 20.0, 'wait_for_subscribers': 1})
+    try:
+        assert _run_to_end(tester, process, inbox, 5) == 0
+        tester.spin_for(0.5)
+        levels = [int(np.frombuffer(m.data, np.uint8).mean()) for m in inbox]
+        # MJPG is lossy: each frame within a few levels of what was written, in order.
+        assert len(levels) == 5
+        assert all(abs(level - value) <= 4 for level, value in zip(levels, range(0, 250, 50)))
+    finally:
+        tester.node.destroy_subscription(inbox.subscription)
+
+
+@pytest.mark.parametrize('params,name', [
+    ({'source': '/no/such/file.png'}, 'source'),
+    ({'source': "''"}, 'source'),
+    ({'encoding': 'nv12'}, 'encoding'),
+    ({'transport': 'theora'}, 'transport'),
+    ({'fps': 0.0}, 'fps'),
+])
+def test_bad_parameters_exit_1_with_one_line(photo, params, name):
+    process = rosutil.start('image_source', params={'source': str(photo[0]), **params})
+    assert process.wait() == 1
+    output = process.output()
+    assert 'Traceback' not in output
+    [line] = [line for line in output.splitlines() if '[ERROR]' in line]
+    assert name in line
+
+
+@pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM])
+def test_signal_exits_cleanly(tester, photo, sig):
+    inbox = tester.collect(Image, '/signal/image_raw')
+    process = rosutil.start('image_source', namespace='/signal',
+                            params={'source': str(photo[0]), 'fps': 20.0})
+    try:
+        assert tester.spin_until(lambda: len(inbox) > 0, rosutil.DISCOVERY_TIMEOUT)
+        assert process.stop(sig) == 0
+        assert 'Traceback' not in process.output()
+    finally:
+        tester.node.destroy_subscription(inbox.subscription)
+
+
+def test_face_listener_logs_one_line_per_face(tester):
+    process = rosutil.start('face_listener', namespace='/listen')
+    publisher = tester.node.create_publisher(Detection2DArray, '/listen/faces/detections',
+                                             rosutil.RELIABLE)
+    try:
+        assert tester.wait_for_subscribers(publisher)
+        faces = [
+            Face(10.0, 20.0, 110.0, 150.0, 0.97, age=34.4, gender=(0.93, 0.07),
+                 emotion=(0.1, 0.81, 0.04, 0.03, 0.02), track_id=3),
+            Face(200.0, 20.0, 240.0, 70.0, 0.7, track_id=4),
+        ]
+        publisher.publish(faces_to_detections(faces, Header(frame_id='cam')))
+        expected = ('id=3 gender=female(0.93) age=34 emotion=happy(0.81)', 'id=4')
+        assert tester.spin_until(lambda: all(e in process.output() for e in expected),
+                                 rosutil.DISCOVERY_TIMEOUT), process.output()
+        lines = [line for line in process.output().splitlines() if 'face_listener' in line]
+        assert len(lines) == 2
+    finally:
+        assert process.stop() == 0
+        tester.node.destroy_publisher(publisher)

@@ -1,0 +1,73 @@
+# Copyright 2026 facesense_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+facesense_node alone, on an existing camera topic.
+
+    ros2 launch facesense_ros facesense.launch.py image_topic:=/camera/image_raw
+    ros2 launch facesense_ros facesense.launch.py namespace:=front image_topic:=/front/image_raw
+    ros2 launch facesense_ros facesense.launch.py input_transport:=compressed
+
+Outputs are relative to the namespace argument: <namespace>/faces/detections, faces/image, ...
+"""
+
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
+from launch_ros.substitutions import FindPackageShare
+
+
+def generate_launch_description():
+    """Declare the arguments and the node."""
+    image_topic = LaunchConfiguration('image_topic')
+    return LaunchDescription([
+        DeclareLaunchArgument('namespace', default_value='',
+                              description='Namespace of the node and its outputs.'),
+        DeclareLaunchArgument('image_topic', default_value='image_raw',
+                              description='Input sensor_msgs/Image topic (remaps image_raw; '
+                                          'with input_transport:=compressed, '
+                                          '<image_topic>/compressed is read).'),
+        DeclareLaunchArgument('input_transport', default_value='raw',
+                              description='raw or compressed.'),
+        DeclareLaunchArgument('reliability', default_value='best_effort',
+                              description='Input QoS: best_effort or reliable (reliable loses '
+                                          'no large frames from a reliable camera driver).'),
+        DeclareLaunchArgument('model_dir', default_value='',
+                              description='Directory with intel/<model>/<precision>/ files; '
+                                          'empty: $FACESENSE_MODEL_DIR, then the cache.'),
+        DeclareLaunchArgument('params_file', default_value=PathJoinSubstitution(
+            [FindPackageShare('facesense_ros'), 'config', 'facesense.yaml']),
+            description='facesense_node parameters.'),
+        Node(
+            package='facesense_ros',
+            executable='facesense_node',
+            name='facesense',
+            namespace=LaunchConfiguration('namespace'),
+            output='screen',
+            parameters=[
+                LaunchConfiguration('params_file'),
+                {
+                    'model_dir': ParameterValue(LaunchConfiguration('model_dir'), value_type=str),
+                    'input_transport': LaunchConfiguration('input_transport'),
+                    'reliability': LaunchConfiguration('reliability'),
+                },
+            ],
+            remappings=[
+                ('image_raw', image_topic),
+                ('image_raw/compressed', [image_topic, '/compressed']),
+            ],
+        ),
+    ])

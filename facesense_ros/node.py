@@ -319,6 +319,8 @@ class FaceSenseNode(Node):
         msg_type = CompressedImage if self._compressed else Image
         self._subscription = self.create_subscription(msg_type, self._input_topic(),
                                                       self._on_image, self._input_qos)
+        # Kept for /diagnostics while paused (no subscription then).
+        self._input_topic_name = self._subscription.topic_name
 
     def _on_image(self, msg):
         self._stats.count('input')
@@ -425,7 +427,7 @@ class FaceSenseNode(Node):
             'annotated frames': str(totals['annotated']),
             'faces per frame': f'{window["faces"] / processed:.2f}' if processed else '0.00',
             'paused': str(paused).lower(),
-            'input topic': self._subscription.topic_name if self._subscription else '',
+            'input topic': self._input_topic_name,
             'model files': ', '.join(self._model_files()),
             'device': self._pipeline_config.device,
         }

@@ -377,6 +377,8 @@ class FaceSenseNode(Node):
             with self._processing_lock:
                 faces = self._perception.process(frame, stamp)
                 timings = dict(self._perception.last_timings)
+                # Faces the detector missed this frame are still hidden in the image.
+                lost_boxes = list(self._perception.lost_boxes)
                 privacy_mode = self._tracking_config.privacy_mode
         except (RuntimeError, ValueError) as e:
             # OpenVINO reports inference failures as RuntimeError: skip the frame, go on.
@@ -389,8 +391,8 @@ class FaceSenseNode(Node):
         self._frame_id = msg.header.frame_id
         self._detections_pub.publish(faces_to_detections(faces, msg.header))
         if self._image_pub.get_subscription_count() > 0:
-            self._image_pub.publish(bgr_to_image_msg(
-                annotate(frame, faces, privacy_mode), msg.header))
+            annotated = annotate(frame, faces, privacy_mode, hidden_boxes=lost_boxes)
+            self._image_pub.publish(bgr_to_image_msg(annotated, msg.header))
             self._stats.count('annotated')
         done = time.perf_counter()
         self._stats.frame_done(len(faces), {

@@ -312,6 +312,28 @@ def test_annotated_image_only_while_subscribed(tester, ns1):
         tester.node.destroy_subscription(images.subscription)
 
 
+def test_privacy_mode_applies_live(tester, ns1):
+    frame, [box] = compose_frame(1, size=FRAME_SIZE)
+    x0, y0, x1, y1 = (int(v) for v in box)
+    # The middle of the face: away from the drawn box and label.
+    inner = (slice(y0 + (y1 - y0) // 4, y1 - (y1 - y0) // 4),
+             slice(x0 + (x1 - x0) // 4, x1 - (x1 - x0) // 4))
+    images = tester.collect(Image, f'{NS1}/faces/image')
+    sharpness = {}
+    try:
+        for mode in ('off', 'blur', 'off'):
+            [result] = tester.set_parameters(f'{NS1}/facesense', {'privacy_mode': mode})
+            assert result.successful, result.reason
+            _, shown = ns1.send(frame, inbox=images)
+            got = np.frombuffer(shown.data, np.uint8).reshape(FRAME_SIZE[1], FRAME_SIZE[0], 3)
+            grey = cv2.cvtColor(np.ascontiguousarray(got[inner]), cv2.COLOR_BGR2GRAY)
+            sharpness.setdefault(mode, cv2.Laplacian(grey, cv2.CV_64F).var())
+    finally:
+        tester.node.destroy_subscription(images.subscription)
+    # Blurred, the face keeps a small fraction of its detail.
+    assert sharpness['blur'] < sharpness['off'] / 4, sharpness
+
+
 def test_enable_pauses_and_resumes(tester, ns1):
     diagnostics = Diagnostics(tester, NS1)
     response = tester.call(SetBool, f'{NS1}/facesense/enable', SetBool.Request(data=False))

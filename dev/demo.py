@@ -113,6 +113,7 @@ def _spin_until(executor, predicate, timeout):
 
 
 def run(args):
+    """Run the demo end to end; return the exit code."""
     from facesense_ros.conversions import detections_to_records
     out = Path(args.output)
     frames_dir = out / 'frames'
@@ -211,6 +212,7 @@ def summarize(out, recorder, detections_to_records, elapsed, sending, node_rc, a
 
 
 def main():
+    """Parse arguments and run the demo."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0].strip())
     parser.add_argument('--output', default=str(ROOT / 'demo_output'))
     parser.add_argument('--frames', type=int, default=48)

@@ -24,9 +24,10 @@ detection of one frame with the attributes of another.
 
 import functools
 import logging
+import os
 from pathlib import Path
 import threading
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -94,27 +95,49 @@ def _static_dims(port) -> Tuple[int, ...]:
     return tuple(d.get_length() for d in shape)
 
 
-def _compile_properties(performance_hint: str) -> Dict[str, str]:
+def _compile_properties(performance_hint: str, device: str,
+                        num_threads: Optional[int] = None) -> Dict[str, object]:
     if performance_hint not in PERFORMANCE_HINTS:
         raise ModelError(f'performance_hint must be one of {list(PERFORMANCE_HINTS)}, '
                          f'got {performance_hint!r}')
-    return {'PERFORMANCE_HINT': performance_hint}
+    properties: Dict[str, object] = {'PERFORMANCE_HINT': performance_hint}
+    if num_threads and device == 'CPU':
+        # Two models given half the cores each only run side by side if their threads may
+        # move: pinned, both would be put on the same first cores (measured: no overlap).
+        properties.update({'INFERENCE_NUM_THREADS': int(num_threads),
+                           'ENABLE_CPU_PINNING': False})
+    return properties
+
+
+def usable_cpus() -> int:
+    """Return how many CPUs this process may run on (its affinity mask, e.g. a container's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        # No affinity API on this platform (macOS, Windows).
+        return os.cpu_count() or 1
 
 
 class _Wrapper:
-    """What every model wrapper shares: loading, compiling, one infer request, async use."""
+    """
+    What every model wrapper shares: loading, compiling, one infer request, async use.
+
+    ``num_threads`` (CPU only) caps the model's inference threads and lets them move between
+    cores, so that two models can run side by side on their share of the CPUs.
+    """
 
     role = 'model'
 
-    def __init__(self, xml_path, device: str = 'CPU', performance_hint: str = 'LATENCY'):
+    def __init__(self, xml_path, device: str = 'CPU', performance_hint: str = 'LATENCY',
+                 num_threads: Optional[int] = None):
         self.path, model = read_model(xml_path)
         self.precision = _precision_of(self.path)
         self.device = device
         self._check(model)
         model = self._prepare(model)
         try:
-            self.compiled = _core().compile_model(model, device,
-                                                  _compile_properties(performance_hint))
+            self.compiled = _core().compile_model(
+                model, device, _compile_properties(performance_hint, device, num_threads))
         except RuntimeError as e:
             reason = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
             raise ModelError(f'{self.path}: cannot compile for device {device!r}: '
@@ -136,7 +159,9 @@ class _Wrapper:
         with self._lock:
             if self._pending is not None:
                 raise RuntimeError(f'{self.role}: infer() while a start_async is not waited for')
-            self._request.infer({0: inputs})
+            # Shared, not copied into the request: it is ours and unchanged until infer returns
+            # (measured 0.1 ms less per detector frame).
+            self._request.infer({0: inputs}, share_inputs=True)
             return self._outputs()
 
     def start_async(self, inputs: np.ndarray) -> None:
@@ -146,7 +171,7 @@ class _Wrapper:
                 raise RuntimeError(f'{self.role}: start_async called twice without wait()')
             # OpenVINO may read the array until the request finishes: keep it alive and intact.
             self._pending = np.ascontiguousarray(inputs)
-            self._request.start_async({0: self._pending})
+            self._request.start_async({0: self._pending}, share_inputs=True)
 
     def wait(self) -> Dict[str, np.ndarray]:
         """Wait for the inference started by ``start_async``; outputs by name (copies)."""

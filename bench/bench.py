@@ -52,6 +52,16 @@ FRAME_SIZE = (640, 480)
 # Realistic face heights for a webcam at 0.5 to 3 m.
 FACE_PX = (64, 200)
 CLK_TCK = os.sysconf('SC_CLK_TCK')
+# Fast DDS's default 512 KB shared-memory segment is smaller than a 640x480 frame: the frames
+# then travel as UDP fragments and best-effort readers lose about half of them (NOTES.md). The
+# node is measured with a publisher that has a big enough segment, and once without it.
+SOURCE_ENV = {'shm': {'FASTDDS_DEFAULT_PROFILES_FILE': str(ROOT / 'bench' / 'fastdds_shm.xml')},
+              'default': {}}
+# (faces, fps in, publisher transport) of the node measurements.
+NODE_RUNS = ((1, 30.0, 'shm'), (1, 200.0, 'shm'), (4, 30.0, 'shm'), (4, 200.0, 'shm'),
+             (4, 30.0, 'default'))
+# Every face gets age, gender and emotion, as in the seed: the same work in every column.
+SAME_WORK = {'min_face_size_age_gender': 0, 'min_face_size_emotions': 0}
 
 
 def cpu_model():
@@ -102,19 +112,6 @@ class ProcessStats:
             if line.startswith('VmHWM:'):
                 return int(line.split()[1]) / 1024.0
         return float('nan')
-
-
-def model_paths(model_dir, detector):
-    """XML files the benchmark uses: the same files FacePipeline picks by default."""
-    from facesense_ros.config import AGE_GENDER_MODEL, EMOTIONS_MODEL, PRECISIONS
-
-    def first(name):
-        for precision in PRECISIONS:
-            path = Path(model_dir) / 'intel' / name / precision / f'{name}.xml'
-            if path.is_file():
-                return path
-        raise FileNotFoundError(f'{name} not found under {model_dir}')
-    return first(detector), first(AGE_GENDER_MODEL), first(EMOTIONS_MODEL)
 
 
 class ModelFloor:
@@ -175,9 +172,9 @@ def bench_frames():
     return frames
 
 
-def _start(executable, args, log):
+def _start(executable, args, log, env=None):
     return subprocess.Popen([str(LIB / executable), '--ros-args', *args], stdout=log,
-                            stderr=subprocess.STDOUT, env=dict(os.environ))
+                            stderr=subprocess.STDOUT, env=dict(os.environ, **(env or {})))
 
 
 def _stop(process):
@@ -199,6 +196,7 @@ class NodeBench:
         from rclpy.executors import SingleThreadedExecutor
         from rclpy.node import Node
         from rclpy.qos import QoSProfile, ReliabilityPolicy
+        from diagnostic_msgs.msg import DiagnosticArray
         from vision_msgs.msg import Detection2DArray
         self.rclpy = rclpy
         self.log_dir = log_dir
@@ -208,12 +206,20 @@ class NodeBench:
         self.listener.create_subscription(
             Detection2DArray, 'faces/detections', self._on_detections,
             QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE))
+        # The node's own counters tell frames lost on the way in from frames it skipped.
+        self.node_totals = None
+        # Mean ms per stage of the node's own diagnostics windows, while frames came in.
+        self.stage_windows = []
+        self.listener.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics,
+                                          QoSProfile(depth=10,
+                                                     reliability=ReliabilityPolicy.RELIABLE))
         self.executor = SingleThreadedExecutor()
         self.executor.add_node(self.listener)
         self.log = open(log_dir / 'bench_node.log', 'w')
         self.node = _start('facesense_node', [
             '-r', '__ns:=/bench', '--params-file', str(ROOT / 'config' / 'facesense.yaml'),
-            '-p', f'model_dir:={model_dir}'], self.log)
+            '-p', f'model_dir:={model_dir}',
+            *[a for k, v in SAME_WORK.items() for a in ('-p', f'{k}:={v}')]], self.log)
         self.stats = ProcessStats(self.node.pid)
         if not self._spin_until(
                 lambda: self.listener.count_publishers('/bench/faces/detections') > 0, 60.0):
@@ -222,6 +228,23 @@ class NodeBench:
     def _on_detections(self, msg):
         stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
         self.arrivals.append((time.time() - stamp, len(msg.detections)))
+
+    def _on_diagnostics(self, msg):
+        for status in msg.status:
+            values = {kv.key: kv.value for kv in status.values}
+            if 'processed frames' in values:
+                self.node_totals = (int(values['processed frames']),
+                                    int(values['dropped frames']), time.monotonic())
+                if float(values.get('processed fps', '0')) > 0:
+                    self.stage_windows.append({k[len('latency '):-len(' ms')]: float(v)
+                                               for k, v in values.items()
+                                               if k.startswith('latency ')})
+
+    def _fresh_totals(self, after, timeout=5.0):
+        """Return the node's (processed, dropped) totals, from diagnostics sent after ``after``."""
+        self._spin_until(lambda: self.node_totals is not None and self.node_totals[2] > after,
+                         timeout)
+        return self.node_totals[:2] if self.node_totals else (0, 0)
 
     def _spin_until(self, predicate, timeout):
         deadline = time.monotonic() + timeout
@@ -235,14 +258,21 @@ class NodeBench:
         self._spin_until(lambda: False, seconds)
         return self.stats.cpu_percent()
 
-    def run(self, image_path, fps, seconds):
-        """Feed ``image_path`` at ``fps`` for ``seconds``; return the node's figures."""
+    def run(self, image_path, fps, seconds, transport):
+        """
+        Feed ``image_path`` at ``fps`` for ``seconds``; return the node's figures.
+
+        ``transport`` 'shm' gives image_source (the publisher) a Fast DDS shared-memory segment
+        that holds whole frames (bench/fastdds_shm.xml); 'default' leaves Fast DDS as it is.
+        """
         frames = int(fps * seconds)
         self.arrivals = []
+        before = self._fresh_totals(time.monotonic())
+        self.stage_windows = []
         source = _start('image_source', [
             '-r', '__ns:=/bench', '-p', f'source:={image_path}', '-p', f'fps:={float(fps)}',
             '-p', f'max_frames:={frames}', '-p', 'frame_id:=bench', '-p', 'loop:=true',
-            '-p', 'wait_for_subscribers:=1'], self.log)
+            '-p', 'wait_for_subscribers:=1'], self.log, SOURCE_ENV[transport])
         # CPU is measured over the sending window only (the start-up of image_source excluded).
         self._spin_until(lambda: len(self.arrivals) > 0, 30.0)
         self.stats.reset()
@@ -253,16 +283,26 @@ class NodeBench:
         # Results of the last frames may still be on their way.
         self._spin_until(lambda: len(self.arrivals) >= frames, 3.0)
         _stop(source)
+        after = self._fresh_totals(time.monotonic())
+        node_processed, node_skipped = (after[0] - before[0], after[1] - before[1])
         latencies = np.array([a[0] for a in self.arrivals]) * 1000.0
         processed = len(self.arrivals)
         return {
-            'fps_in': fps, 'frames_sent': frames, 'frames_processed': processed,
+            'fps_in': fps, 'transport': transport, 'frames_sent': frames,
+            'frames_processed': processed,
             'processed_fps': processed / max(sending, 1e-9),
             'dropped_pct': 100.0 * max(frames - processed, 0) / frames,
+            # received by the node = processed + skipped for a newer frame; the rest never
+            # reached it (lost by the middleware on the way in).
+            'node_skipped_pct': 100.0 * node_skipped / frames,
+            'lost_in_transport_pct': 100.0 * max(frames - node_processed - node_skipped, 0)
+            / frames,
             'latency_ms_p50': float(np.percentile(latencies, 50)) if processed else None,
             'latency_ms_p95': float(np.percentile(latencies, 95)) if processed else None,
             'latency_ms_p99': float(np.percentile(latencies, 99)) if processed else None,
             'cpu_pct': cpu, 'peak_rss_mb': self.stats.peak_rss_mb(),
+            'node_stage_ms': {k: statistics.mean(w[k] for w in self.stage_windows)
+                              for k in (self.stage_windows[0] if self.stage_windows else {})},
         }
 
     def close(self):
@@ -289,6 +329,7 @@ def main():
 
     from facesense_ros.config import PipelineConfig
     from facesense_ros.pipeline import FacePipeline
+    import reference
     from reference import ReferencePipeline
     import openvino
 
@@ -296,13 +337,17 @@ def main():
     if not model_dir:
         sys.exit('bench: FACESENSE_MODEL_DIR is not set (make bench sets it)')
     OUTPUT.mkdir(exist_ok=True)
-    config = PipelineConfig(model_dir=model_dir)
+    config = PipelineConfig(model_dir=model_dir, **SAME_WORK)
     pipeline = FacePipeline(config)
-    paths = model_paths(model_dir, config.detector)
+    # The files the pipeline loaded (its precision choice), for the floor and the seed too.
+    paths = [pipeline.detector.path, pipeline.age_gender.path, pipeline.emotions.path]
     floor = ModelFloor(paths, config.performance_hint)
     # The seed's algorithm on the very files the pipeline loaded: only the algorithm differs.
+    # ReferencePipeline reads its attribute files from these module names when it is built.
+    # (Absolute paths: model_dir / an absolute path is that path.)
+    reference.AGE_GENDER_FILE, reference.EMOTIONS_FILE = str(paths[1]), str(paths[2])
     seed = ReferencePipeline(model_dir, config.detector, config.confidence_threshold,
-                             detector_file=str(paths[0].relative_to(model_dir)))
+                             detector_file=str(paths[0]))
     frames = bench_frames()
 
     rows = []
@@ -326,10 +371,9 @@ def main():
         node = NodeBench(model_dir, OUTPUT)
         try:
             idle = node.idle_cpu(5.0)
-            for n in (1, 4):
-                for fps in (30.0, 200.0):
-                    node_results[(n, fps)] = node.run(OUTPUT / f'frame_{n}_faces.png', fps,
-                                                      args.node_seconds)
+            for n, fps, transport in NODE_RUNS:
+                node_results[(n, fps, transport)] = node.run(
+                    OUTPUT / f'frame_{n}_faces.png', fps, args.node_seconds, transport)
         finally:
             node_rc = node.close()
     report(rows, node_results, idle, openvino.__version__, args, locals().get('node_rc'))
@@ -348,23 +392,28 @@ def report(rows, node_results, idle, ov_version, args, node_rc):
     if node_results:
         pipeline_ms = {r['faces']: r['pipeline_ms'] for r in rows}
         print()
-        print('node: faces  fps in  processed fps  dropped %  p50 ms  p95 ms  p99 ms  '
-              'CPU %  peak RSS MB  p50/pipeline  p95/pipeline')
-        for (n, fps), r in node_results.items():
+        print('node: faces  fps in  publisher  processed fps  dropped %  (skipped  lost)  '
+              'p50 ms  p95 ms  p99 ms  CPU %  peak RSS MB  p50/pipeline  p95/pipeline')
+        for (n, fps, transport), r in node_results.items():
             ratio50 = r['latency_ms_p50'] / pipeline_ms[n] if r['latency_ms_p50'] else None
             ratio95 = r['latency_ms_p95'] / pipeline_ms[n] if r['latency_ms_p95'] else None
             r['p50_over_pipeline'], r['p95_over_pipeline'] = ratio50, ratio95
-            print(f'      {n:>5}  {fps:>6.0f}  {r["processed_fps"]:>13.1f}  '
-                  f'{r["dropped_pct"]:>9.1f}  {_fmt(r["latency_ms_p50"]):>6}  '
+            print(f'      {n:>5}  {fps:>6.0f}  {transport:>9}  {r["processed_fps"]:>13.1f}  '
+                  f'{r["dropped_pct"]:>9.1f}  ({r["node_skipped_pct"]:>7.1f}  '
+                  f'{r["lost_in_transport_pct"]:>4.1f})  {_fmt(r["latency_ms_p50"]):>6}  '
                   f'{_fmt(r["latency_ms_p95"]):>6}  {_fmt(r["latency_ms_p99"]):>6}  '
                   f'{r["cpu_pct"]:>5.0f}  {r["peak_rss_mb"]:>11.0f}  {_fmt(ratio50, 2):>12}  '
                   f'{_fmt(ratio95, 2):>12}')
         print(f'node idle CPU: {idle:.2f} %   node exit code: {node_rc}')
+        print('node stages (its /diagnostics, mean ms per frame):')
+        for (n, fps, transport), r in node_results.items():
+            stages = '  '.join(f'{k} {v:.2f}' for k, v in r['node_stage_ms'].items())
+            print(f'      {n} faces, {fps:.0f} fps, {transport}: {stages}')
     result = {
         'machine': {'cpu': cpu_model(), 'cores': os.cpu_count(), 'openvino': ov_version,
                     'python': platform.python_version()},
         'repeats': args.repeats, 'pipeline': rows,
-        'node': [dict(r, faces=n) for (n, _), r in node_results.items()],
+        'node': [dict(r, faces=n) for (n, _, _), r in node_results.items()],
         'node_idle_cpu_pct': idle, 'node_exit_code': node_rc,
     }
     (OUTPUT / 'bench.json').write_text(json.dumps(result, indent=2))

@@ -209,6 +209,9 @@ class FaceSenseNode(Node):
         # Models are loaded (and checked) before anything is subscribed.
         self._pipeline = FacePipeline(self._pipeline_config)
         self._perception = FacePerception(self._pipeline, self._tracking_config)
+        if not self.context.ok():
+            # Ctrl-C or SIGTERM while the models compiled: stop quietly, like during spin.
+            raise ExternalShutdownException()
         self._compressed = node_values['input_transport'] == 'compressed'
         self._input_qos = QoSProfile(depth=node_values['qos_depth'],
                                      reliability=RELIABILITIES[node_values['reliability']])

@@ -464,6 +464,16 @@ def test_sigint_and_sigterm_exit_cleanly(nodes):
         assert 'Traceback' not in process.output()
 
 
+def test_signal_during_start_up_exits_cleanly(model_dir):
+    process = rosutil.start('facesense_node', params={'model_dir': str(model_dir)})
+    deadline = time.monotonic() + rosutil.STARTUP_TIMEOUT
+    # Right after the first model loaded: usually while the others still compile.
+    while 'loaded face detector' not in process.output() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert process.stop(signal.SIGTERM) == 0, process.output()
+    assert 'Traceback' not in process.output()
+
+
 def _error_lines(output):
     return [line for line in output.splitlines() if '[ERROR]' in line]
 

@@ -59,6 +59,8 @@ FRAME_SIZE = (448, 336)
 SMALL_FACES = (64, 120)
 # The astronaut photo scaled to 384x384 (442 KB) for the same reason.
 ASTRONAUT_SIZE = 384
+# Frames published back to back: far faster than the ~20 ms each takes to process.
+BURST = 30
 # How long a paused node is watched for (wrong) answers.
 PAUSE_WATCH = 3.0
 
@@ -355,6 +357,31 @@ def test_enable_pauses_and_resumes(tester, ns1):
     assert diagnostics.wait(lambda v: v['paused'] == 'false')
     sent_msg, answer = ns1.send(frame)
     assert len(answer.detections) == 1
+
+
+def test_only_the_newest_frame_is_processed(tester, ns1):
+    diagnostics = Diagnostics(tester, NS1)
+    frame, _ = compose_frame(2, size=(320, 240))
+    ns1.send(frame)
+    before = diagnostics.wait()
+    burst = [ns1.message(frame) for _ in range(BURST)]
+    for msg in burst:
+        ns1.publisher.publish(msg)
+    # The newest frame of the burst is always processed...
+    assert tester.spin_until(lambda: ns1.answer_to(burst[-1].header) is not None,
+                             ANSWER_TIMEOUT)
+    answered = [m for m in burst if ns1.answer_to(m.header) is not None]
+    # ...and frames replaced while the worker was busy are dropped, not queued.
+    assert len(answered) < BURST
+    after = diagnostics.wait(lambda v: int(v['processed frames'])
+                             >= int(before['processed frames']) + len(answered))
+
+    def delta(key):
+        return int(after[key]) - int(before[key])
+    # Frames the node received but replaced before processing are counted as dropped (with
+    # qos_depth 1 the middleware discards others before the node sees them).
+    assert delta('processed frames') == len(answered)
+    assert delta('dropped frames') <= BURST - len(answered)
 
 
 def test_invalid_parameter_values_are_refused(tester, nodes):

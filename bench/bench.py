@@ -263,7 +263,7 @@ class NodeBench:
 
     def _on_detections(self, msg):
         stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
-        self.arrivals.append((time.time() - stamp, len(msg.detections)))
+        self.arrivals.append((time.time() - stamp, len(msg.detections), stamp))
 
     def _on_diagnostics(self, msg):
         for status in msg.status:
@@ -337,6 +337,10 @@ class NodeBench:
         after = self._fresh_totals(time.monotonic())
         node_processed, node_skipped = (after[0] - before[0], after[1] - before[1])
         latencies = np.array([a[0] for a in self.arrivals]) * 1000.0
+        # Where results are missing: seconds into the run of each gap between processed frames.
+        stamps = np.sort([a[2] for a in self.arrivals])
+        gaps = np.flatnonzero(np.diff(stamps) > 1.5 / fps)
+        missing_at = [round(float(stamps[i] - stamps[0]), 2) for i in gaps]
         processed = len(self.arrivals)
         return {
             'fps_in': fps, 'transport': transport, 'frames_sent': frames,
@@ -346,6 +350,7 @@ class NodeBench:
             # received by the node = processed + skipped for a newer frame; the rest never
             # reached it (lost by the middleware on the way in).
             'node_skipped_pct': 100.0 * node_skipped / frames,
+            'missing_at_s': missing_at if fps <= 60 else None,
             'lost_in_transport_pct': 100.0 * max(frames - node_processed - node_skipped, 0)
             / frames,
             'latency_ms_p50': float(np.percentile(latencies, 50)) if processed else None,

@@ -350,18 +350,24 @@ class NodeBench:
         _stop(source)
         after = self._fresh_totals(time.monotonic())
         node_processed, node_skipped = (after[0] - before[0], after[1] - before[1])
+        processed = len(self.arrivals)
         latencies = np.array([a[0] for a in self.arrivals]) * 1000.0
         # Where results are missing: seconds into the run of each gap between processed frames.
         stamps = np.sort([a[2] for a in self.arrivals])
         gaps = np.flatnonzero(np.diff(stamps) > 1.5 / fps)
         missing_at = [round(float(stamps[i] - stamps[0]), 2) for i in gaps]
-        processed = len(self.arrivals)
+        # Frames sent from the first to the last answered one (image_source's timer keeps a
+        # fixed period): the steady state, without the start-up race in which a best-effort
+        # reader drops a few frames of a writer it has not matched yet.
+        span = int(round((stamps[-1] - stamps[0]) * fps)) + 1 if processed else frames
         return {
             'fps_in': fps, 'transport': transport, 'reliability': self.reliability,
             'frames_sent': frames,
             'frames_processed': processed,
             'processed_fps': processed / max(sending, 1e-9),
             'dropped_pct': 100.0 * max(frames - processed, 0) / frames,
+            'steady_dropped_pct': 100.0 * max(span - processed, 0) / span,
+            'missing_before_first_or_after_last': max(frames - span, 0),
             # received by the node = processed + skipped for a newer frame; the rest never
             # reached it (lost by the middleware on the way in).
             'node_skipped_pct': 100.0 * node_skipped / frames,
@@ -470,7 +476,7 @@ def report(rows, node_results, idle, ov_version, args, node_rc, transport_only=N
     if node_results:
         pipeline_ms = {r['faces']: r['pipeline_ms'] for r in rows}
         print()
-        print('node: faces  fps in  publisher  input QoS    processed fps  dropped %  '
+        print('node: faces  fps in  publisher  input QoS    processed fps  dropped %  steady %  '
               '(skipped  lost)  '
               'p50 ms  p95 ms  p99 ms  CPU %  peak RSS MB  p50/pipeline  p95/pipeline')
         for (n, fps, transport, reliability), r in node_results.items():
@@ -479,7 +485,8 @@ def report(rows, node_results, idle, ov_version, args, node_rc, transport_only=N
             r['p50_over_pipeline'], r['p95_over_pipeline'] = ratio50, ratio95
             print(f'      {n:>5}  {fps:>6.0f}  {transport:>9}  {reliability:<11}  '
                   f'{r["processed_fps"]:>13.1f}  '
-                  f'{r["dropped_pct"]:>9.1f}  ({r["node_skipped_pct"]:>7.1f}  '
+                  f'{r["dropped_pct"]:>9.1f}  {r["steady_dropped_pct"]:>8.1f}  '
+                  f'({r["node_skipped_pct"]:>7.1f}  '
                   f'{r["lost_in_transport_pct"]:>4.1f})  {_fmt(r["latency_ms_p50"]):>6}  '
                   f'{_fmt(r["latency_ms_p95"]):>6}  {_fmt(r["latency_ms_p99"]):>6}  '
                   f'{r["cpu_pct"]:>5.0f}  {r["peak_rss_mb"]:>11.0f}  {_fmt(ratio50, 2):>12}  '

@@ -222,3 +222,15 @@ def wait_ready(tester: RosTester, process: RosProcess, topic: str,
     assert up and process.running(), (
         f'{process.executable} did not come up (exit code {process.process.poll()}):\n'
         f'{process.output()}')
+
+
+def usage(pid: int) -> Dict[str, int]:
+    """Return rss_kb, hwm_kb (peak RSS), threads and fds of a live process, from /proc."""
+    fields = {}
+    with open(f'/proc/{pid}/status') as status:
+        for line in status:
+            key, _, value = line.partition(':')
+            fields[key] = value.split()
+    return {'rss_kb': int(fields['VmRSS'][0]), 'hwm_kb': int(fields['VmHWM'][0]),
+            'threads': int(fields['Threads'][0]),
+            'fds': len(os.listdir(f'/proc/{pid}/fd'))}

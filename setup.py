@@ -29,8 +29,9 @@ setup(
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),
         (os.path.join('share', package_name, 'launch'), glob('launch/*.launch.py')),
+        # Node and usb_cam parameters, the rviz2 view, and the camera driver's Fast DDS profile.
         (os.path.join('share', package_name, 'config'),
-         glob('config/*.yaml') + glob('config/*.rviz')),
+         glob('config/*.yaml') + glob('config/*.rviz') + glob('config/*.xml')),
     ],
     install_requires=['setuptools'],
     zip_safe=True,

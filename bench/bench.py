@@ -34,9 +34,7 @@ import json
 import os
 from pathlib import Path
 import platform
-import signal
 import statistics
-import subprocess
 import sys
 import time
 
@@ -44,8 +42,10 @@ import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / 'test'))
-LIB = ROOT / 'install' / 'facesense_ros' / 'lib' / 'facesense_ros'
+# test/ for the seed's algorithm (reference.py), dev/ for starting and stopping our processes.
+sys.path[:0] = [str(ROOT / 'test'), str(ROOT / 'dev')]
+import processes  # noqa: E402, I202 (found through the path above)
+
 OUTPUT = ROOT / 'bench_output'
 FACE_COUNTS = (0, 1, 4, 10)
 FRAME_SIZE = (640, 480)
@@ -54,14 +54,16 @@ FACE_PX = (64, 200)
 CLK_TCK = os.sysconf('SC_CLK_TCK')
 # Fast DDS's default 512 KB shared-memory segment is smaller than a 640x480 frame: the frames
 # then travel as UDP fragments and best-effort readers lose about half of them (NOTES.md). The
-# node is measured with a publisher that has a big enough segment, and once without it.
-SOURCE_ENV = {'shm': {'FASTDDS_DEFAULT_PROFILES_FILE': str(ROOT / 'bench' / 'fastdds_shm.xml')},
-              'default': {}}
-# (faces, fps in, publisher transport, node input reliability) of the node measurements; the
-# last one is what launch/*.launch.py use with a default Fast DDS camera driver.
+# node is measured with a publisher running the profile users get (config/fastdds_shm.xml,
+# here with UDP bound to loopback, written to this file), and without it.
+SHM_PROFILE = OUTPUT / 'fastdds_shm_loopback.xml'
+# (faces, fps in, publisher transport, node input reliability) of the node measurements. The
+# last two are the launch files' reliable input: with a default Fast DDS camera driver (as
+# when the profile is not in effect) and with the shared-memory profile (camera_shm:=true).
 NODE_RUNS = ((1, 30.0, 'shm', 'best_effort'), (1, 200.0, 'shm', 'best_effort'),
              (4, 30.0, 'shm', 'best_effort'), (4, 200.0, 'shm', 'best_effort'),
-             (4, 30.0, 'default', 'best_effort'), (4, 30.0, 'default', 'reliable'))
+             (4, 30.0, 'default', 'best_effort'), (4, 30.0, 'default', 'reliable'),
+             (4, 30.0, 'shm', 'reliable'))
 # Every face gets age, gender and emotion, as in the seed: the same work in every column.
 SAME_WORK = {'min_face_size_age_gender': 0, 'min_face_size_emotions': 0}
 
@@ -201,26 +203,13 @@ def bench_frames():
     return frames
 
 
-def _start(executable, args, log, env=None):
-    return subprocess.Popen([str(LIB / executable), '--ros-args', *args], stdout=log,
-                            stderr=subprocess.STDOUT, env=dict(os.environ, **(env or {})))
-
-
-def _stop(process):
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    return process.returncode
-
-
 class NodeBench:
     """facesense_node in its own process, fed by image_source, measured from this process."""
 
     def __init__(self, model_dir, log_dir):
+        # image_source's environment per publisher transport (see NODE_RUNS).
+        profile = processes.loopback_shm_profile(SHM_PROFILE)
+        self.source_env = {'shm': {'FASTDDS_DEFAULT_PROFILES_FILE': str(profile)}, 'default': {}}
         import rclpy
         from rclpy.executors import SingleThreadedExecutor
         from rclpy.node import Node
@@ -262,11 +251,11 @@ class NodeBench:
     def start(self, reliability):
         """(Re)start facesense_node with this input reliability (read-only in the node)."""
         if self.node is not None:
-            _stop(self.node)
+            processes.stop(self.node)
             self._spin_until(
                 lambda: self.listener.count_publishers('/bench/faces/detections') == 0, 10.0)
         self.reliability = reliability
-        self.node = _start('facesense_node', [
+        self.node = processes.start('facesense_node', [
             '-r', '__ns:=/bench', '--params-file', str(ROOT / 'config' / 'facesense.yaml'),
             '-p', f'model_dir:={self.model_dir}', '-p', f'reliability:={reliability}',
             *[a for k, v in SAME_WORK.items() for a in ('-p', f'{k}:={v}')]], self.log)
@@ -311,13 +300,13 @@ class NodeBench:
     def transport_only(self, image_path, fps, frames):
         """Frames from image_source (shm publisher) to a Python subscriber, no node: figures."""
         self.frame_arrivals = []
-        source = _start('image_source', [
+        source = processes.start('image_source', [
             '-r', '__ns:=/bench_transport', '-p', f'source:={image_path}', '-p', f'fps:={fps}',
             '-p', f'max_frames:={frames}', '-p', 'wait_for_subscribers:=1'], self.log,
-            SOURCE_ENV['shm'])
+            self.source_env['shm'])
         self._spin_until(lambda: source.poll() is not None, frames / fps * 4 + 30.0)
         self._spin_until(lambda: len(self.frame_arrivals) >= frames, 2.0)
-        _stop(source)
+        processes.stop(source)
         latencies = np.array(self.frame_arrivals) * 1000.0
         return {'fps_in': fps, 'frames_sent': frames, 'frames_received': len(latencies),
                 'latency_ms_p50': float(np.percentile(latencies, 50)) if len(latencies) else None,
@@ -328,16 +317,17 @@ class NodeBench:
         Feed ``image_path`` at ``fps`` for ``seconds``; return the node's figures.
 
         ``transport`` 'shm' gives image_source (the publisher) a Fast DDS shared-memory segment
-        that holds whole frames (bench/fastdds_shm.xml); 'default' leaves Fast DDS as it is.
+        that holds whole frames (config/fastdds_shm.xml, UDP on loopback); 'default' leaves
+        Fast DDS as it is.
         """
         frames = int(fps * seconds)
         self.arrivals = []
         before = self._fresh_totals(time.monotonic())
         self.stage_windows = []
-        source = _start('image_source', [
+        source = processes.start('image_source', [
             '-r', '__ns:=/bench', '-p', f'source:={image_path}', '-p', f'fps:={float(fps)}',
             '-p', f'max_frames:={frames}', '-p', 'frame_id:=bench', '-p', 'loop:=true',
-            '-p', 'wait_for_subscribers:=1'], self.log, SOURCE_ENV[transport])
+            '-p', 'wait_for_subscribers:=1'], self.log, self.source_env[transport])
         # CPU is measured over the sending window only (the start-up of image_source excluded).
         self._spin_until(lambda: len(self.arrivals) > 0, 30.0)
         self.stats.reset()
@@ -347,7 +337,7 @@ class NodeBench:
         cpu = self.stats.cpu_percent()
         # Results of the last frames may still be on their way.
         self._spin_until(lambda: len(self.arrivals) >= frames, 3.0)
-        _stop(source)
+        processes.stop(source)
         after = self._fresh_totals(time.monotonic())
         node_processed, node_skipped = (after[0] - before[0], after[1] - before[1])
         processed = len(self.arrivals)
@@ -384,7 +374,7 @@ class NodeBench:
 
     def close(self):
         """Stop the node; return its exit code."""
-        code = _stop(self.node)
+        code = processes.stop(self.node)
         self.executor.shutdown()
         self.listener.destroy_node()
         self.rclpy.try_shutdown()
@@ -397,6 +387,7 @@ def _fmt(value, digits=1):
 
 
 def main():
+    """Measure floor, seed, pipeline and node; print the table, write bench.json."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0].strip())
     parser.add_argument('--repeats', type=int, default=60, help='timed runs per measurement')
     parser.add_argument('--node-seconds', type=float, default=8.0,

@@ -28,13 +28,13 @@ import dataclasses
 import json
 import os
 from pathlib import Path
-import signal
-import subprocess
 import sys
 import time
 
 import cv2
 import numpy as np
+# dev/processes.py: dev/ is first on sys.path when this script runs.
+from processes import ROOT, start, stop
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
@@ -42,8 +42,6 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Detection2DArray
 
-ROOT = Path(__file__).resolve().parents[1]
-LIB = ROOT / 'install' / 'facesense_ros' / 'lib' / 'facesense_ros'
 NAMESPACE = '/demo'
 # Slow enough that the node keeps up on 2 shared cores, so every frame is annotated.
 DEFAULT_FPS = 8.0
@@ -90,19 +88,7 @@ class Recorder(Node):
 
 def _start(executable, args, log_path):
     log = open(log_path, 'w')
-    return subprocess.Popen([str(LIB / executable), '--ros-args', *args], stdout=log,
-                            stderr=subprocess.STDOUT, env=dict(os.environ)), log
-
-
-def _stop(process):
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    return process.returncode
+    return start(executable, args, log), log
 
 
 def _spin_until(executor, predicate, timeout):
@@ -153,9 +139,9 @@ def run(args):
         _spin_until(executor, lambda: len(recorder.detections) >= args.frames, DRAIN_TIMEOUT)
         elapsed = time.monotonic() - started
     finally:
-        node_rc = _stop(node)
+        node_rc = stop(node)
         if source is not None:
-            _stop(source)
+            stop(source)
         executor.shutdown()
         recorder.destroy_node()
         rclpy.try_shutdown()

@@ -17,13 +17,20 @@ Faces in a video file, an image folder or one image: image_source -> facesense_n
 
     ros2 launch facesense_ros file.launch.py source:=/path/to/video.mp4
     ros2 launch facesense_ros file.launch.py source:=/path/to/folder fps:=5.0 loop:=false
+    ros2 launch facesense_ros file.launch.py source:=video.mp4 camera_shm:=false
 
 Watch the results with `ros2 run facesense_ros face_listener --ros-args -r __ns:=/file` or
 rviz2 on /file/faces/image.
+
+With camera_shm:=true (the default) image_source runs with FASTDDS_DEFAULT_PROFILES_FILE set to
+config/fastdds_shm.xml: a Fast DDS shared-memory segment that holds whole frames, so they reach
+the node without UDP fragments (docs/performance.md). Only image_source gets it. Other RMWs
+(Cyclone DDS) ignore the variable.
 """
 
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
+from launch.conditions import IfCondition, UnlessCondition
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
@@ -33,6 +40,17 @@ from launch_ros.substitutions import FindPackageShare
 def generate_launch_description():
     """Declare the arguments, image_source and the node."""
     namespace = LaunchConfiguration('namespace')
+    camera_shm = LaunchConfiguration('camera_shm')
+    # The same image_source, started with the shared-memory profile or without it (camera_shm).
+    image_source = dict(
+        package='facesense_ros', executable='image_source', name='image_source',
+        namespace=namespace, output='screen',
+        parameters=[{
+            'source': ParameterValue(LaunchConfiguration('source'), value_type=str),
+            'fps': ParameterValue(LaunchConfiguration('fps'), value_type=float),
+            'loop': ParameterValue(LaunchConfiguration('loop'), value_type=bool),
+            'frame_id': 'file',
+        }])
     return LaunchDescription([
         DeclareLaunchArgument('source', description='Video file, image folder, image file or '
                                                     'camera index.'),
@@ -44,19 +62,16 @@ def generate_launch_description():
         DeclareLaunchArgument('model_dir', default_value='',
                               description='Directory with intel/<model>/<precision>/ files; '
                                           'empty: $FACESENSE_MODEL_DIR, then the cache.'),
-        Node(
-            package='facesense_ros',
-            executable='image_source',
-            name='image_source',
-            namespace=namespace,
-            output='screen',
-            parameters=[{
-                'source': ParameterValue(LaunchConfiguration('source'), value_type=str),
-                'fps': ParameterValue(LaunchConfiguration('fps'), value_type=float),
-                'loop': ParameterValue(LaunchConfiguration('loop'), value_type=bool),
-                'frame_id': 'file',
-            }],
-        ),
+        DeclareLaunchArgument('camera_shm', default_value='true',
+                              description='Run image_source with config/fastdds_shm.xml (Fast '
+                                          'DDS shared memory for whole frames); false: leave '
+                                          'its environment as it is.'),
+        Node(**image_source, condition=IfCondition(camera_shm), additional_env={
+            'FASTDDS_DEFAULT_PROFILES_FILE': PathJoinSubstitution(
+                [FindPackageShare('facesense_ros'), 'config', 'fastdds_shm.xml'])}),
+        # No variable at all, not an empty one: a FASTDDS_DEFAULT_PROFILES_FILE of the user's
+        # own stays in effect.
+        Node(**image_source, condition=UnlessCondition(camera_shm)),
         Node(
             package='facesense_ros',
             executable='facesense_node',

@@ -18,14 +18,20 @@ A webcam end to end: usb_cam -> facesense_node -> rviz2 showing faces/image.
     ros2 launch facesense_ros webcam.launch.py
     ros2 launch facesense_ros webcam.launch.py video_device:=/dev/video2 namespace:=desk
     ros2 launch facesense_ros webcam.launch.py model_dir:=/opt/models rviz:=false
+    ros2 launch facesense_ros webcam.launch.py camera_shm:=false   # usb_cam with its own setup
 
 Every node runs in the namespace argument with relative topics (<namespace>/image_raw,
 <namespace>/faces/detections, ...), so one launch per camera, each in its own namespace, works.
+
+With camera_shm:=true (the default) usb_cam runs with FASTDDS_DEFAULT_PROFILES_FILE set to
+config/fastdds_shm.xml: a Fast DDS shared-memory segment that holds whole frames, so they reach
+the node without UDP fragments (docs/performance.md). Only usb_cam gets it; the node, rviz2 and
+remote subscribers keep their own settings. Other RMWs (Cyclone DDS) ignore the variable.
 """
 
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
-from launch.conditions import IfCondition
+from launch.conditions import IfCondition, UnlessCondition
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
@@ -36,6 +42,12 @@ def generate_launch_description():
     """Declare the arguments, the camera, the node and rviz2."""
     config = PathJoinSubstitution([FindPackageShare('facesense_ros'), 'config'])
     namespace = LaunchConfiguration('namespace')
+    camera_shm = LaunchConfiguration('camera_shm')
+    # The same usb_cam, started with the shared-memory profile or without it (camera_shm).
+    usb_cam = dict(package='usb_cam', executable='usb_cam_node_exe', name='usb_cam',
+                   namespace=namespace, output='screen',
+                   parameters=[PathJoinSubstitution([config, 'usb_cam.yaml']),
+                               {'video_device': LaunchConfiguration('video_device')}])
     return LaunchDescription([
         DeclareLaunchArgument('namespace', default_value='camera',
                               description='Namespace of the camera, the node and rviz2.'),
@@ -46,17 +58,15 @@ def generate_launch_description():
                                           'empty: $FACESENSE_MODEL_DIR, then the cache.'),
         DeclareLaunchArgument('rviz', default_value='true',
                               description='Start rviz2 showing faces/image.'),
-        Node(
-            package='usb_cam',
-            executable='usb_cam_node_exe',
-            name='usb_cam',
-            namespace=namespace,
-            output='screen',
-            parameters=[
-                PathJoinSubstitution([config, 'usb_cam.yaml']),
-                {'video_device': LaunchConfiguration('video_device')},
-            ],
-        ),
+        DeclareLaunchArgument('camera_shm', default_value='true',
+                              description='Run usb_cam with config/fastdds_shm.xml (Fast DDS '
+                                          'shared memory for whole frames); false: leave its '
+                                          'environment as it is.'),
+        Node(**usb_cam, condition=IfCondition(camera_shm), additional_env={
+            'FASTDDS_DEFAULT_PROFILES_FILE': PathJoinSubstitution([config, 'fastdds_shm.xml'])}),
+        # No variable at all, not an empty one: a FASTDDS_DEFAULT_PROFILES_FILE of the user's
+        # own stays in effect.
+        Node(**usb_cam, condition=UnlessCondition(camera_shm)),
         Node(
             package='facesense_ros',
             executable='facesense_node',

@@ -19,13 +19,20 @@ The launch files themselves run in test_launch_testing.py where launch_testing i
 """
 
 import ast
+import importlib.util
+import os
 from pathlib import Path
 import py_compile
+from xml.etree import ElementTree
 
+import cv2
 from facesense_ros.config import PARAMETERS
 from facesense_ros.node import NODE_PARAMETERS
+import numpy as np
 import pytest
+from rclpy.qos import QoSProfile, ReliabilityPolicy
 import rosutil
+from sensor_msgs.msg import Image
 import yaml
 
 LAUNCH_DIR = rosutil.ROOT / 'launch'
@@ -33,6 +40,21 @@ LAUNCH_FILES = sorted(LAUNCH_DIR.glob('*.launch.py'))
 NODE_KEY = '/**/facesense'
 # Parameters every rclpy node declares by itself (the second one since Jazzy).
 ROS_BUILTIN_PARAMETERS = {'use_sim_time', 'start_type_description_service'}
+SHM_PROFILE = rosutil.CONFIG / 'fastdds_shm.xml'
+INSTALLED_CONFIG = (rosutil.ROOT / 'install' / 'facesense_ros' / 'share' / 'facesense_ros'
+                    / 'config')
+FASTDDS = {'f': 'http://www.eprosima.com'}
+# The segment must hold two 1920x1080 bgr8 frames, so that a full-HD frame can be written while
+# a reader still holds the previous one (the reason given in the XML).
+MIN_SEGMENT_SIZE = 2 * 1920 * 1080 * 3
+# 640x480 bgr8 (921,600 bytes) does not fit Fast DDS's default 512 KB segment: the size at which
+# best-effort readers lose frames with the default transport (docs/performance.md).
+FRAME_SIZE = (640, 480)
+# Frames and rate of the real-process check: 2 s of a 30 fps camera.
+SHM_FRAMES, SHM_FPS = 60, 30.0
+# With the default transport such a reader gets about half of them; whole frames through shared
+# memory, all of them. 95 % leaves room for a frame lost while the reader matches the writer.
+MIN_RECEIVED = 0.95
 
 
 def _strings(path: Path):
@@ -56,7 +78,7 @@ def test_launch_file_compiles_and_references_existing_config(path, tmp_path):
     py_compile.compile(str(path), cfile=str(tmp_path / 'out.pyc'), doraise=True)
     strings = _strings(path)
     assert 'generate_launch_description' in path.read_text()
-    referenced = {s for s in strings if s.endswith(('.yaml', '.rviz'))}
+    referenced = {s for s in strings if s.endswith(('.yaml', '.rviz', '.xml'))}
     assert referenced, f'{path.name} uses no config file'
     for name in referenced:
         assert (rosutil.CONFIG / name).is_file(), f'{path.name}: config/{name} is missing'
@@ -71,6 +93,21 @@ def test_webcam_launch_has_its_pieces():
     strings = _strings(LAUNCH_DIR / 'webcam.launch.py')
     assert {'usb_cam', 'usb_cam_node_exe', 'usb_cam.yaml', 'rviz2', 'facesense.rviz',
             'video_device', '/dev/video0', 'model_dir', 'rviz', 'namespace'} <= strings
+
+
+@pytest.mark.parametrize('name, camera', [('webcam.launch.py', 'usb_cam_node_exe'),
+                                          ('file.launch.py', 'image_source')])
+def test_camera_gets_the_shm_profile_under_an_argument(name, camera):
+    text = (LAUNCH_DIR / name).read_text()
+    strings = _strings(LAUNCH_DIR / name)
+    assert {camera, 'camera_shm', 'FASTDDS_DEFAULT_PROFILES_FILE', 'fastdds_shm.xml'} <= strings
+    # The variable goes to the camera's Node only (additional_env), never to the whole launch,
+    # and with camera_shm false it is not set at all (the other Node, no empty value).
+    assert text.count("'FASTDDS_DEFAULT_PROFILES_FILE'") == 1
+    assert 'SetEnvironmentVariable' not in text
+    assert 'IfCondition(camera_shm), additional_env=' in text
+    assert 'UnlessCondition(camera_shm))' in text
+    assert "DeclareLaunchArgument('camera_shm', default_value='true'" in text
 
 
 def test_facesense_launch_remaps_the_input():
@@ -127,3 +164,87 @@ def test_setup_installs_launch_and_config():
     setup = (rosutil.ROOT / 'setup.py').read_text()
     assert "glob('launch/*.launch.py')" in setup
     assert "glob('config/*.yaml')" in setup and "glob('config/*.rviz')" in setup
+
+
+def _profile(path):
+    return ElementTree.parse(path).getroot()
+
+
+def _transport(root, kind):
+    [descriptor] = [d for d in root.iterfind('f:transport_descriptors/f:transport_descriptor',
+                                             FASTDDS)
+                    if d.findtext('f:type', namespaces=FASTDDS) == kind]
+    return descriptor
+
+
+def test_shipped_shm_profile_is_safe_on_a_robot():
+    root = _profile(SHM_PROFILE)
+    shm, udp = _transport(root, 'SHM'), _transport(root, 'UDPv4')
+    assert int(shm.findtext('f:segment_size', namespaces=FASTDDS)) >= MIN_SEGMENT_SIZE
+    # UDP on every interface, as Fast DDS's built-in one: remote rviz2 keeps working.
+    for limit in ('interfaceWhiteList', 'interfaces', 'netmask_filter'):
+        assert root.find(f'.//f:{limit}', FASTDDS) is None, limit
+    [participant] = root.findall('f:participant', FASTDDS)
+    assert participant.get('is_default_profile') == 'true'
+    used = [t.text for t in participant.iterfind('f:rtps/f:userTransports/f:transport_id',
+                                                 FASTDDS)]
+    assert used == [shm.findtext('f:transport_id', namespaces=FASTDDS),
+                    udp.findtext('f:transport_id', namespaces=FASTDDS)]
+    assert participant.findtext('f:rtps/f:useBuiltinTransports', namespaces=FASTDDS) == 'false'
+
+
+def test_shm_profile_is_installed():
+    setup = (rosutil.ROOT / 'setup.py').read_text()
+    assert "glob('config/*.xml')" in setup
+    installed = INSTALLED_CONFIG / SHM_PROFILE.name
+    assert installed.is_file(), 'colcon build has not installed it'
+    assert installed.read_bytes() == SHM_PROFILE.read_bytes()
+
+
+def _dev_processes():
+    """dev/processes.py, which the bench also derives its loopback profile with."""
+    spec = importlib.util.spec_from_file_location('processes',
+                                                  rosutil.ROOT / 'dev' / 'processes.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_loopback_variant_only_adds_the_whitelist(tmp_path):
+    derived = _profile(_dev_processes().loopback_shm_profile(tmp_path / 'lo.xml'))
+    whitelist = _transport(derived, 'UDPv4').find('f:interfaceWhiteList', FASTDDS)
+    assert [a.text for a in whitelist] == ['127.0.0.1']
+    _transport(derived, 'UDPv4').remove(whitelist)
+    assert ElementTree.tostring(derived) == ElementTree.tostring(_profile(SHM_PROFILE))
+
+
+def test_shm_profile_delivers_every_frame_to_a_best_effort_reader(tmp_path):
+    """
+    image_source with the shipped profile (UDP on loopback) -> a best-effort reader here.
+
+    The same run without the profile receives about half of the frames (docs/performance.md):
+    this is what the profile is for.
+    """
+    image = tmp_path / 'frame.png'
+    cv2.imwrite(str(image), np.random.default_rng(0).integers(
+        0, 256, (FRAME_SIZE[1], FRAME_SIZE[0], 3), np.uint8))
+    profile = _dev_processes().loopback_shm_profile(tmp_path / 'fastdds_shm_loopback.xml')
+    tester = rosutil.RosTester('shm_reader')
+    # Depth 10: a frame the middleware delivered is never overwritten before it is counted.
+    frames = tester.collect(Image, '/shm_check/image_raw',
+                            QoSProfile(depth=10, reliability=ReliabilityPolicy.BEST_EFFORT))
+    source = rosutil.start(
+        'image_source', namespace='/shm_check',
+        params={'source': image, 'fps': SHM_FPS, 'max_frames': SHM_FRAMES,
+                'wait_for_subscribers': 1},
+        env=dict(os.environ, FASTDDS_DEFAULT_PROFILES_FILE=str(profile)))
+    try:
+        tester.spin_until(lambda: not source.running(),
+                          rosutil.DISCOVERY_TIMEOUT + SHM_FRAMES / SHM_FPS)
+        tester.spin_until(lambda: len(frames) >= SHM_FRAMES, 2.0)
+    finally:
+        tester.close()
+        code = source.stop()
+    assert code == 0, source.output()
+    assert all(len(f.data) == FRAME_SIZE[0] * FRAME_SIZE[1] * 3 for f in frames)
+    assert len(frames) >= MIN_RECEIVED * SHM_FRAMES, f'{len(frames)} of {SHM_FRAMES} frames'

@@ -231,14 +231,20 @@ def test_shm_profile_delivers_every_frame_to_a_best_effort_reader(tmp_path):
     profile = _dev_processes().loopback_shm_profile(tmp_path / 'fastdds_shm_loopback.xml')
     tester = rosutil.RosTester('shm_reader')
     # Depth 10: a frame the middleware delivered is never overwritten before it is counted.
-    frames = tester.collect(Image, '/shm_check/image_raw',
-                            QoSProfile(depth=10, reliability=ReliabilityPolicy.BEST_EFFORT))
+    best_effort = QoSProfile(depth=10, reliability=ReliabilityPolicy.BEST_EFFORT)
+    frames = tester.collect(Image, '/shm_check/image_raw', best_effort)
     source = rosutil.start(
         'image_source', namespace='/shm_check',
         params={'source': image, 'fps': SHM_FPS, 'max_frames': SHM_FRAMES,
-                'wait_for_subscribers': 1},
+                'wait_for_subscribers': 2},
         env=dict(os.environ, FASTDDS_DEFAULT_PROFILES_FILE=str(profile)))
     try:
+        # image_source sends once two readers match it; the second one is made only after the
+        # counting reader has matched the writer, so that no frame goes out before the counting
+        # reader can take it (the start-up race of bench/NOTES.md, section 8).
+        assert tester.spin_until(lambda: frames.subscription.get_publisher_count() > 0,
+                                 rosutil.DISCOVERY_TIMEOUT), source.output()
+        tester.collect(Image, '/shm_check/image_raw', best_effort)
         tester.spin_until(lambda: not source.running(),
                           rosutil.DISCOVERY_TIMEOUT + SHM_FRAMES / SHM_FPS)
         tester.spin_until(lambda: len(frames) >= SHM_FRAMES, 2.0)

@@ -64,6 +64,8 @@ NODE_RUNS = ((1, 30.0, 'shm', 'best_effort'), (1, 200.0, 'shm', 'best_effort'),
              (4, 30.0, 'shm', 'best_effort'), (4, 200.0, 'shm', 'best_effort'),
              (4, 30.0, 'default', 'best_effort'), (4, 30.0, 'default', 'reliable'),
              (4, 30.0, 'shm', 'reliable'))
+# Ten times the node's usual p95 at 30 fps: a result this late was held up, not slow.
+LATE_MS = 100.0
 # Every face gets age, gender and emotion, as in the seed: the same work in every column.
 SAME_WORK = {'min_face_size_age_gender': 0, 'min_face_size_emotions': 0}
 
@@ -346,6 +348,10 @@ class NodeBench:
         stamps = np.sort([a[2] for a in self.arrivals])
         gaps = np.flatnonzero(np.diff(stamps) > 1.5 / fps)
         missing_at = [round(float(stamps[i] - stamps[0]), 2) for i in gaps]
+        # Where results came late (> LATE_MS): (seconds into the run, ms), e.g. frames a reliable
+        # reader got repaired because they were sent while it was still matching the writer.
+        late_at = [(round(float(a[2] - stamps[0]), 2), round(a[0] * 1000.0))
+                   for a in self.arrivals if a[0] * 1000.0 > LATE_MS]
         # Frames sent from the first to the last answered one (image_source's timer keeps a
         # fixed period): the steady state, without the start-up race in which a best-effort
         # reader drops a few frames of a writer it has not matched yet.
@@ -362,6 +368,7 @@ class NodeBench:
             # reached it (lost by the middleware on the way in).
             'node_skipped_pct': 100.0 * node_skipped / frames,
             'missing_at_s': missing_at if fps <= 60 else None,
+            'late_at_s_ms': late_at,
             'lost_in_transport_pct': 100.0 * max(frames - node_processed - node_skipped, 0)
             / frames,
             'latency_ms_p50': float(np.percentile(latencies, 50)) if processed else None,

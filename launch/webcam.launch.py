@@ -79,9 +79,9 @@ def generate_launch_description():
                     'model_dir': ParameterValue(LaunchConfiguration('model_dir'), value_type=str),
                     # usb_cam publishes reliably. Measured (bench/NOTES.md, section 10), 4 faces
                     # at 30 fps: with camera_shm, reliable input is as fast as best-effort (0 %
-                    # lost, p50 14.0 vs 13.8 ms); without the profile in effect (camera_shm
-                    # false, another RMW) it still gets every frame (p50 ~25 ms) where
-                    # best-effort loses ~40 % (640x480 YUYV is 614 KB).
+                    # lost; three runs, p50 14.0-14.5 vs 12.9-15.9 ms); without the profile in
+                    # effect (camera_shm false, another RMW) it still gets every frame (p50
+                    # ~25 ms) where best-effort loses ~40-50 % (640x480 YUYV is 614 KB).
                     'reliability': 'reliable',
                 },
             ],

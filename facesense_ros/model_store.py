@@ -18,9 +18,12 @@ Find Open Model Zoo models on disk, or download them once into a cache, verified
 Lookup order for ``intel/<model>/<PRECISION>/<model>.{xml,bin}``: an explicit directory (the
 ``model_dir`` parameter), then ``$FACESENSE_MODEL_DIR``, then the cache
 (``$XDG_CACHE_HOME/facesense_ros/models``, by default ``~/.cache/facesense_ros/models``); within
-a directory the first precision of the list that is present wins. A model found nowhere is
-downloaded from OMZ's storage into the cache, checked against the size and sha384 that OMZ
-published (``omz_models.tsv``), and renamed into place only when complete and verified.
+a directory the first precision of the list that is present wins. A precision whose ``.xml``
+or ``.bin`` is there without the other is an error (ModelError naming both files), never
+skipped: a half-copied model must not be silently replaced by another copy or a download. A
+model found nowhere is downloaded from OMZ's storage into the cache, checked against the size
+and sha384 that OMZ published (``omz_models.tsv``), and renamed into place only when complete
+and verified.
 
 Console script: ``facesense_models list | download [--model M] [--precision P] | path MODEL``.
 """
@@ -124,14 +127,47 @@ def _candidates(root: Path, model: str, precision: str) -> Iterable[Path]:
     yield root / model / precision / f'{model}.xml'
 
 
+def _incomplete(xml: Path, cache: Path) -> Optional[str]:
+    """
+    Say what is wrong when exactly one of ``xml`` and its .bin is there, else return None.
+
+    The message names the directory, the file present and the one missing, and how to fix it.
+    """
+    weights = xml.with_suffix('.bin')
+    if xml.is_file() == weights.is_file():
+        return None
+    present, missing = (xml, weights) if xml.is_file() else (weights, xml)
+    directory = xml.parent
+    model, precision = directory.parent.name, directory.name
+    if cache in directory.parents:
+        # The cache is filled by atomic renames: half a model there is damage, not a copy
+        # in progress, and a new download replaces both files.
+        fix = (f'the cache is written by atomic renames, so it was damaged: delete {directory} '
+               f'or run `facesense_models download --model {model} --precision {precision}`')
+    else:
+        fix = (f'copy {missing.name} of the same model release there, or remove '
+               f'{present.name} so that {precision} counts as absent')
+    return (f'incomplete model in {directory}: {present.name} is there but {missing.name} is '
+            f'missing; {fix}')
+
+
 def find_model(model: str, precisions: Sequence[str] = PRECISIONS,
                model_dir: Optional[str] = None, cache: Optional[Path] = None
                ) -> Optional[Path]:
-    """Return the .xml of ``model`` (with its .bin next to it) found first, or None."""
+    """
+    Return the .xml of ``model`` (with its .bin next to it) found first, or None.
+
+    Raises ModelError when, before a complete pair is found, a precision has its .xml without
+    its .bin or the reverse: such a model is broken, not absent.
+    """
+    cache = Path(cache) if cache else cache_dir()
     for root in search_dirs(model_dir, cache):
         for precision in precisions:
             for xml in _candidates(root, model, precision):
-                if xml.is_file() and xml.with_suffix('.bin').is_file():
+                problem = _incomplete(xml, cache)
+                if problem:
+                    raise ModelError(problem)
+                if xml.is_file():
                     return xml
     return None
 
@@ -309,7 +345,10 @@ def _command_list(args) -> int:
         for root in search_dirs(args.model_dir):
             for precision in PRECISIONS:
                 for xml in _candidates(root, model, precision):
-                    if xml.is_file() and xml.with_suffix('.bin').is_file():
+                    problem = _incomplete(xml, cache_dir())
+                    if problem:
+                        rows.append(f'  {precision:<10} ERROR: {problem}')
+                    elif xml.is_file():
                         rows.append(f'  {precision:<10} {xml}')
         print(model)
         print('\n'.join(rows) if rows else '  (not found)')

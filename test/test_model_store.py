@@ -141,14 +141,17 @@ def test_resolve_downloads_missing_and_renames_0102(mirror, tmp_path, monkeypatc
     assert again == xml
 
 
-def test_lookup_order_explicit_then_env_then_cache(model_dir, tmp_path, monkeypatch):
-    def make(root, precision):
-        folder = root / 'intel' / EMOTIONS / precision
-        folder.mkdir(parents=True)
-        for suffix in ('.xml', '.bin'):
-            (folder / f'{EMOTIONS}{suffix}').write_bytes(b'x')
-        return folder / f'{EMOTIONS}.xml'
+def _make(root, precision, suffixes=('.xml', '.bin'), model=EMOTIONS):
+    """Write placeholder model files of ``model`` under ``root``; return the .xml path."""
+    folder = root / 'intel' / model / precision
+    folder.mkdir(parents=True, exist_ok=True)
+    for suffix in suffixes:
+        (folder / f'{model}{suffix}').write_bytes(b'x')
+    return folder / f'{model}.xml'
 
+
+def test_lookup_order_explicit_then_env_then_cache(model_dir, tmp_path, monkeypatch):
+    make = _make
     explicit, env, cache = tmp_path / 'explicit', tmp_path / 'env', tmp_path / 'cache'
     in_cache = make(cache, 'FP16-INT8')
     in_env = make(env, 'FP32')
@@ -161,10 +164,64 @@ def test_lookup_order_explicit_then_env_then_cache(model_dir, tmp_path, monkeypa
     # Within a directory, the first precision of the list wins.
     second = make(cache, 'FP16')
     assert model_store.find_model(EMOTIONS, ('FP16', 'FP16-INT8'), None, cache) == second
-    # A lone .xml without its .bin does not count.
-    (in_explicit.with_suffix('.bin')).unlink()
+    # A precision directory that does not exist is absent: the next precision is tried.
+    assert model_store.find_model(EMOTIONS, ('FP32', 'FP16'), str(explicit), cache) == \
+        in_explicit
+    # So is one that exists but holds neither file.
+    (explicit / 'intel' / EMOTIONS / 'FP16-INT8').mkdir()
+    assert model_store.find_model(EMOTIONS, PRECISIONS, str(explicit), cache) == in_explicit
+
+
+@pytest.mark.parametrize('present,missing', [('.xml', '.bin'), ('.bin', '.xml')])
+def test_half_pair_is_an_error_not_absent(tmp_path, monkeypatch, present, missing):
+    explicit, env, cache = tmp_path / 'explicit', tmp_path / 'env', tmp_path / 'cache'
+    half = _make(explicit, 'FP16', (present,)).parent
+    # A complete copy in $FACESENSE_MODEL_DIR and the cache must not hide the broken one.
+    _make(env, 'FP16')
+    _make(cache, 'FP16')
     monkeypatch.setenv('FACESENSE_MODEL_DIR', str(env))
-    assert model_store.find_model(EMOTIONS, PRECISIONS, str(explicit), cache) == in_env
+    with pytest.raises(ModelError) as error:
+        model_store.find_model(EMOTIONS, ('FP16',), str(explicit), cache)
+    message = str(error.value)
+    assert message.startswith(f'incomplete model in {half}: ')
+    assert f'{EMOTIONS}{present} is there but {EMOTIONS}{missing} is missing' in message
+    assert '\n' not in message
+    # resolve() neither falls back to another copy nor tries to download (the URL refuses).
+    with pytest.raises(ModelError, match='incomplete model in') as error:
+        model_store.resolve(EMOTIONS, ('FP16',), str(explicit), cache=cache, progress=False,
+                            base_url='http://127.0.0.1:9/')
+    assert 'cannot download' not in str(error.value)
+
+
+def test_half_pair_stops_the_precision_fallback(tmp_path):
+    explicit = tmp_path / 'explicit'
+    _make(explicit, 'FP16-INT8', ('.xml',))
+    _make(explicit, 'FP16')
+    # FP16-INT8 is first and broken: FP16 is not silently used instead.
+    with pytest.raises(ModelError, match=f'FP16-INT8: {EMOTIONS}.xml is there but'):
+        model_store.find_model(EMOTIONS, PRECISIONS, str(explicit), tmp_path / 'cache')
+    # Asked for FP16 first, the complete FP16 pair is found before the broken one is looked at.
+    assert model_store.find_model(EMOTIONS, ('FP16', 'FP16-INT8'), str(explicit),
+                                  tmp_path / 'cache').parent.name == 'FP16'
+
+
+def test_half_pair_in_the_cache_is_an_error_naming_the_repair(mirror, tmp_path, monkeypatch):
+    monkeypatch.delenv('FACESENSE_MODEL_DIR', raising=False)
+    cache = tmp_path / 'cache'
+    installed = model_store.download(EMOTIONS, ('FP16-INT8',), base_url=mirror['url'],
+                                     table=mirror['table'], cache=cache, progress=False)
+    installed.with_suffix('.bin').unlink()
+    with pytest.raises(ModelError) as error:
+        model_store.resolve(EMOTIONS, ('FP16-INT8',), cache=cache, base_url=mirror['url'],
+                            table=mirror['table'], progress=False)
+    message = str(error.value)
+    assert f'{EMOTIONS}.xml is there but {EMOTIONS}.bin is missing' in message
+    assert f'delete {installed.parent}' in message
+    assert f'facesense_models download --model {EMOTIONS} --precision FP16-INT8' in message
+    # The repair the message names works: a new download replaces the pair.
+    model_store.download(EMOTIONS, ('FP16-INT8',), base_url=mirror['url'], table=mirror['table'],
+                         cache=cache, progress=False)
+    assert model_store.find_model(EMOTIONS, ('FP16-INT8',), None, cache) == installed
 
 
 def test_missing_without_download_names_the_places(tmp_path, monkeypatch):
@@ -212,6 +269,16 @@ def test_cli_path_list_and_errors(model_dir, tmp_path, monkeypatch, capsys):
     assert EMOTIONS in out and str(tmp_path / 'xdg' / 'facesense_ros' / 'models') in out
     assert model_store.main(['path', EMOTIONS, '--precision', 'FP32']) == 1
     assert 'not found' in capsys.readouterr().err
+    # A half pair is listed as an error and is an error for `path`.
+    half = _make(tmp_path / 'broken', 'FP32', ('.bin',))
+    assert model_store.main(['--model-dir', str(tmp_path / 'broken'), 'list']) == 0
+    out = capsys.readouterr().out
+    assert f'ERROR: incomplete model in {half.parent}: {EMOTIONS}.bin is there' in out
+    assert model_store.main(['--model-dir', str(tmp_path / 'broken'), 'path', EMOTIONS,
+                             '--precision', 'FP32']) == 1
+    err = capsys.readouterr().err
+    assert err.startswith('facesense_models: error: incomplete model in') and \
+        err.count('\n') == 1
 
 
 def test_cli_download_uses_the_url_and_table_given(mirror, tmp_path, monkeypatch, capsys):

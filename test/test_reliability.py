@@ -343,7 +343,7 @@ def _broken_model_dir(root: Path, model_dir: Path, fault: str) -> Path:
     Copy of the model directory whose face-detection-0102 FP16 files have ``fault``.
 
     truncated_xml / truncated_bin: the file cut to half; wrong_model: the emotions model under
-    the detector's name; missing_bin: the .xml without its weights.
+    the detector's name; missing_bin: the .xml without its weights; missing_xml: the reverse.
     """
     (root / 'intel').mkdir(parents=True)
     for name in ('age-gender-recognition-retail-0013', 'emotions-recognition-retail-0003'):
@@ -358,7 +358,7 @@ def _broken_model_dir(root: Path, model_dir: Path, fault: str) -> Path:
         data = Path(f'{source}{suffix}').read_bytes()
         if fault == f'truncated_{suffix[1:]}':
             data = data[:len(data) // 2]
-        if fault == 'missing_bin' and suffix == '.bin':
+        if fault == f'missing_{suffix[1:]}':
             continue
         (target / f'face-detection-0102{suffix}').write_bytes(data)
     return root
@@ -369,8 +369,11 @@ FAULTS = {
     'truncated_xml': 'face-detection-0102.xml (+ face-detection-0102.bin) could not be read',
     'truncated_bin': 'face-detection-0102.xml (+ face-detection-0102.bin) could not be read',
     'wrong_model': 'face-detection-0102.xml is not a face detector: expected one input',
-    # Not usable in model_dir, so the store tries to download it (0102 is served as 0202).
-    'missing_bin': 'provide intel/face-detection-0202/FP16/face-detection-0202.xml and .bin',
+    # Half a model is broken, not absent: no other copy or download replaces it.
+    'missing_bin': 'intel/face-detection-0102/FP16: face-detection-0102.xml is there but '
+                   'face-detection-0102.bin is missing',
+    'missing_xml': 'intel/face-detection-0102/FP16: face-detection-0102.bin is there but '
+                   'face-detection-0102.xml is missing',
 }
 
 
@@ -389,6 +392,8 @@ def test_broken_detector_file_at_start_up(model_dir, tmp_path, fault):
     assert 'Traceback' not in output
     [line] = [line for line in output.splitlines() if '[ERROR]' in line]
     assert FAULTS[fault] in line, line
+    if fault.startswith('missing_'):
+        assert f'incomplete model in {broken}/intel/face-detection-0102/FP16' in line, line
 
 
 def test_broken_detector_file_refused_live(tester, node_b, model_dir, tmp_path):

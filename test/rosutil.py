@@ -19,21 +19,32 @@ Helpers for tests that run the package's console scripts as real processes.
 the test's environment (loopback-only discovery and the per-process ROS_DOMAIN_ID that
 conftest.py sets), its output in a temporary log file. ``RosTester`` is an rclpy node in its
 own context with an executor, for waiting on discovery and messages without fixed sleeps.
+
+The tests of facesense_node (test_node.py, test_reliability.py, test_soak.py) share the rest:
+``nodes_running()`` starts several nodes at once, ``Sender`` sends frames until answered,
+``Diagnostics`` reads a node's counters, ``publish_until_counted()``, ``iou()`` and
+``error_lines()``.
 """
 
+import contextlib
 import os
 from pathlib import Path
 import signal
 import subprocess
 import tempfile
 import time
-from typing import Callable, Dict, Iterable, List, Optional
+from typing import Callable, Dict, Iterable, Iterator, List, Optional
 
+from diagnostic_msgs.msg import DiagnosticArray
+from facesense_ros.encodings import bgr_to_jpeg, from_bgr
+import pytest
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CompressedImage, Image
+from vision_msgs.msg import Detection2DArray
 
 ROOT = Path(__file__).resolve().parents[1]
 LIB = ROOT / 'install' / 'facesense_ros' / 'lib' / 'facesense_ros'
@@ -48,6 +59,14 @@ STOP_TIMEOUT = 15.0
 RELIABLE = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                      durability=DurabilityPolicy.TRANSIENT_LOCAL)
+# One answer normally takes well under a second; re-send after this long without one.
+RESEND_AFTER = 3.0
+# Give up on an answer after this long (discovery, model warm-up, a busy machine).
+ANSWER_TIMEOUT = 60.0
+# Publisher of test frames: reliable, like usb_cam; a best-effort subscription matches it too.
+FRAME_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
+# The astronaut's face in skimage's 512x512 photo, marked by hand (x_min, y_min, x_max, y_max).
+ASTRONAUT_FACE = (175.0, 55.0, 275.0, 185.0)
 
 
 class RosProcess:
@@ -234,3 +253,143 @@ def usage(pid: int) -> Dict[str, int]:
     return {'rss_kb': int(fields['VmRSS'][0]), 'hwm_kb': int(fields['VmHWM'][0]),
             'threads': int(fields['Threads'][0]),
             'fds': len(os.listdir(f'/proc/{pid}/fd'))}
+
+
+def module_tester(name: str):
+    """Return a module-scoped fixture named ``tester``: a RosTester called ``name``."""
+    @pytest.fixture(scope='module', name='tester')
+    def fixture():
+        ros = RosTester(name)
+        yield ros
+        ros.close()
+    return fixture
+
+
+@contextlib.contextmanager
+def nodes_running(tester: RosTester, model_dir: Path,
+                  params: Dict[str, Dict[str, object]]) -> Iterator[Dict[str, RosProcess]]:
+    """
+    Run one facesense_node per namespace of ``params`` (its -p overrides) until the block ends.
+
+    All are started before waiting for any, so that their models compile in parallel; each is
+    ready when it publishes ``<namespace>/faces/detections``. All are stopped at the end.
+    """
+    started = {}
+    try:
+        for namespace, overrides in params.items():
+            started[namespace] = start_node(namespace, model_dir, **overrides)
+        for namespace, process in started.items():
+            wait_ready(tester, process, f'{namespace}/faces/detections')
+        yield started
+    finally:
+        for process in started.values():
+            process.stop()
+
+
+def iou(a, b) -> float:
+    """Intersection over union of two (x_min, y_min, x_max, y_max) boxes."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def error_lines(output: str) -> List[str]:
+    """Return the lines of a process's output that ROS logged at ERROR level."""
+    return [line for line in output.splitlines() if '[ERROR]' in line]
+
+
+class Sender:
+    """Publishes test frames on one node's input topic and waits for the node's answer."""
+
+    # Stamps are unique across every Sender of the test session: answers match by header.
+    _next_stamp = 1000
+
+    def __init__(self, tester: RosTester, namespace: str, compressed: bool = False):
+        self.tester = tester
+        self.compressed = compressed
+        topic = f'{namespace}/image_raw' + ('/compressed' if compressed else '')
+        self.publisher = tester.node.create_publisher(
+            CompressedImage if compressed else Image, topic, FRAME_QOS)
+        self.detections = tester.collect(Detection2DArray, f'{namespace}/faces/detections')
+
+    def message(self, image, encoding='bgr8', frame_id='test_cam'):
+        """Return a message carrying ``image`` (BGR) in ``encoding``, with a fresh stamp."""
+        if self.compressed:
+            msg = CompressedImage(format='jpeg')
+            msg.data = bgr_to_jpeg(image, 95)
+        else:
+            raw = from_bgr(image, encoding)
+            msg = Image(height=image.shape[0], width=image.shape[1], encoding=encoding,
+                        is_bigendian=0, step=raw.shape[1])
+            msg.data = raw.tobytes()
+        Sender._next_stamp += 1
+        msg.header.stamp.sec, msg.header.stamp.nanosec = Sender._next_stamp, 123456789
+        msg.header.frame_id = frame_id
+        return msg
+
+    def answer_to(self, header, inbox=None):
+        """Return the message of ``inbox`` (default: detections) with this header, or None."""
+        for msg in (self.detections if inbox is None else inbox):
+            if msg.header == header:
+                return msg
+        return None
+
+    def send(self, image, encoding='bgr8', inbox=None, timeout=ANSWER_TIMEOUT):
+        """Send ``image`` until an answer with its header arrives; return (sent, answer)."""
+        assert self.tester.wait_for_subscribers(self.publisher), 'node never subscribed'
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = self.message(image, encoding)
+            self.publisher.publish(msg)
+            self.tester.spin_until(lambda: self.answer_to(msg.header, inbox) is not None,
+                                   RESEND_AFTER)
+            answer = self.answer_to(msg.header, inbox)
+            if answer is not None:
+                return msg, answer
+        pytest.fail(f'no answer to a frame on {self.publisher.topic_name} in {timeout} s')
+
+
+class Diagnostics:
+    """The /diagnostics status of one node, as {key: value} dicts."""
+
+    def __init__(self, tester: RosTester, namespace: str):
+        self.tester = tester
+        self.name = f'{namespace}/facesense'
+        self.inbox = tester.collect(DiagnosticArray, '/diagnostics')
+
+    def _latest(self):
+        for msg in reversed(self.inbox):
+            for status in msg.status:
+                if status.name.startswith(self.name + ':'):
+                    return {kv.key: kv.value for kv in status.values}
+        return None
+
+    def wait(self, predicate=lambda values: True, timeout=ANSWER_TIMEOUT):
+        """Return the first newly arriving status values for which ``predicate`` holds."""
+        start = len(self.inbox)
+
+        def fresh():
+            for msg in self.inbox[start:]:
+                for status in msg.status:
+                    if status.name.startswith(self.name + ':'):
+                        values = {kv.key: kv.value for kv in status.values}
+                        if predicate(values):
+                            return values
+            return None
+        assert self.tester.spin_until(lambda: fresh() is not None, timeout), (
+            f'no matching diagnostics from {self.name}; last: {self._latest()}')
+        return fresh()
+
+
+def publish_until_counted(tester: RosTester, publisher, msg, diagnostics: Diagnostics) -> None:
+    """Publish a bad frame until the node counts it (best-effort delivery may lose one)."""
+    before = int(diagnostics.wait()['bad frames'])
+    for _ in range(10):
+        publisher.publish(msg)
+        tester.spin_until(lambda: False, 1.0)
+        if int(diagnostics.wait()['bad frames']) > before:
+            return
+    pytest.fail(f'{publisher.topic_name}: the bad frame was never counted')

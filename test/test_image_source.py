@@ -40,11 +40,7 @@ STAMP_SLACK_SEC = 120.0
 FOLDER_COLOURS = ((0, 0, 255), (0, 255, 0), (255, 0, 0))
 
 
-@pytest.fixture(scope='module')
-def tester():
-    ros = rosutil.RosTester('image_source_tester')
-    yield ros
-    ros.close()
+tester = rosutil.module_tester('image_source_tester')
 
 
 @pytest.fixture(scope='module')

@@ -28,30 +28,21 @@ import tempfile
 import time
 
 import cv2
-from diagnostic_msgs.msg import DiagnosticArray
 from facesense_ros.conversions import CLASSES, detections_to_records
-from facesense_ros.encodings import bgr_to_jpeg, from_bgr, SUPPORTED_ENCODINGS, to_bgr
+from facesense_ros.encodings import SUPPORTED_ENCODINGS, to_bgr
 from facesense_ros.sample_frames import astronaut, compose_frame
 import numpy as np
 import pytest
-from rclpy.qos import QoSProfile, ReliabilityPolicy
 import rosutil
+from rosutil import Diagnostics, error_lines, iou, publish_until_counted, Sender
 from sensor_msgs.msg import CompressedImage, Image
 from std_srvs.srv import SetBool
 from vision_msgs.msg import Detection2DArray, LabelInfo
 
 NS1, NS2 = '/ns1', '/ns2'
-# The astronaut's face in skimage's 512x512 photo, marked by hand (x_min, y_min, x_max, y_max).
-ASTRONAUT_FACE = (175.0, 55.0, 275.0, 185.0)
 # A detection "is" a true face when the boxes overlap this much (OMZ boxes are looser or
 # tighter than a hand-drawn one).
 MATCH_IOU = 0.5
-# One answer normally takes well under a second; re-send after this long without one.
-RESEND_AFTER = 3.0
-# Give up on an answer after this long (discovery, model warm-up, a busy machine).
-ANSWER_TIMEOUT = 60.0
-# Publisher of test frames: reliable, like usb_cam; the node's best-effort subscription matches.
-FRAME_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
 # Test frames stay under 512 KB (448x336 bgr8 = 452 KB): Fast DDS then delivers them by shared
 # memory. Bigger best-effort frames travel as UDP fragments, and here most are lost (640x480 at
 # 8 fps: 7 of 24 answered best-effort, 24 of 24 reliable), which would only slow tests down.
@@ -64,121 +55,16 @@ BURST = 30
 # How long a paused node is watched for (wrong) answers.
 PAUSE_WATCH = 3.0
 
-
-def iou(a, b):
-    """Intersection over union of two (x_min, y_min, x_max, y_max) boxes."""
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    inter = w * h
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
-
-
-class Sender:
-    """Publishes test frames on one input topic and waits for the node's answer."""
-
-    _next_stamp = 1000
-
-    def __init__(self, tester, namespace, compressed=False):
-        self.tester = tester
-        self.compressed = compressed
-        topic = f'{namespace}/image_raw' + ('/compressed' if compressed else '')
-        self.publisher = tester.node.create_publisher(
-            CompressedImage if compressed else Image, topic, FRAME_QOS)
-        self.detections = tester.collect(Detection2DArray, f'{namespace}/faces/detections')
-
-    def message(self, image, encoding='bgr8', frame_id='test_cam'):
-        """Return a message carrying ``image`` (BGR) in ``encoding``, with a fresh stamp."""
-        if self.compressed:
-            msg = CompressedImage(format='jpeg')
-            msg.data = bgr_to_jpeg(image, 95)
-        else:
-            raw = from_bgr(image, encoding)
-            msg = Image(height=image.shape[0], width=image.shape[1], encoding=encoding,
-                        is_bigendian=0, step=raw.shape[1])
-            msg.data = raw.tobytes()
-        Sender._next_stamp += 1
-        msg.header.stamp.sec, msg.header.stamp.nanosec = Sender._next_stamp, 123456789
-        msg.header.frame_id = frame_id
-        return msg
-
-    def answer_to(self, header, inbox=None):
-        """Return the message of ``inbox`` (default: detections) with this header, or None."""
-        for msg in (self.detections if inbox is None else inbox):
-            if msg.header == header:
-                return msg
-        return None
-
-    def send(self, image, encoding='bgr8', inbox=None, timeout=ANSWER_TIMEOUT):
-        """Send ``image`` until an answer with its header arrives; return (sent, answer)."""
-        assert self.tester.wait_for_subscribers(self.publisher), 'node never subscribed'
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            msg = self.message(image, encoding)
-            self.publisher.publish(msg)
-            self.tester.spin_until(lambda: self.answer_to(msg.header, inbox) is not None,
-                                   RESEND_AFTER)
-            answer = self.answer_to(msg.header, inbox)
-            if answer is not None:
-                return msg, answer
-        pytest.fail(f'no answer to a frame on {self.publisher.topic_name} in {timeout} s')
-
-
-class Diagnostics:
-    """The newest /diagnostics status of one node."""
-
-    def __init__(self, tester, namespace):
-        self.tester = tester
-        self.name = f'{namespace}/facesense'
-        self.inbox = tester.collect(DiagnosticArray, '/diagnostics')
-
-    def _latest(self):
-        for msg in reversed(self.inbox):
-            for status in msg.status:
-                if status.name.startswith(self.name + ':'):
-                    return {kv.key: kv.value for kv in status.values}
-        return None
-
-    def wait(self, predicate=lambda values: True, timeout=ANSWER_TIMEOUT):
-        """Return the first newly arriving status values for which ``predicate`` holds."""
-        start = len(self.inbox)
-
-        def fresh():
-            for msg in self.inbox[start:]:
-                for status in msg.status:
-                    if status.name.startswith(self.name + ':'):
-                        values = {kv.key: kv.value for kv in status.values}
-                        if predicate(values):
-                            return values
-            return None
-        assert self.tester.spin_until(lambda: fresh() is not None, timeout), (
-            f'no matching diagnostics from {self.name}; last: {self._latest()}')
-        return fresh()
-
-
-@pytest.fixture(scope='module')
-def tester():
-    ros = rosutil.RosTester('node_tester')
-    yield ros
-    ros.close()
+tester = rosutil.module_tester('node_tester')
 
 
 @pytest.fixture(scope='module')
 def nodes(model_dir, tester):
-    """Start the two node processes together, so that their models compile in parallel."""
-    started = {
-        NS1: rosutil.start_node(NS1, model_dir, diagnostics_period=0.5),
-        NS2: rosutil.start_node(NS2, model_dir, diagnostics_period=0.5,
-                                input_transport='compressed'),
-    }
-    try:
-        for namespace, process in started.items():
-            rosutil.wait_ready(tester, process, f'{namespace}/faces/detections')
+    """Run the two node processes of the module: /ns1 raw input, /ns2 compressed input."""
+    with rosutil.nodes_running(tester, model_dir, {
+            NS1: {'diagnostics_period': 0.5},
+            NS2: {'diagnostics_period': 0.5, 'input_transport': 'compressed'}}) as started:
         yield started
-    finally:
-        for process in started.values():
-            process.stop()
 
 
 @pytest.fixture(scope='module')
@@ -212,7 +98,7 @@ def test_frame_from_image_source_answered_with_its_header(tester, nodes, tmp_pat
     try:
         sent_headers = lambda: [m.header for m in sent]  # noqa: E731
         assert tester.spin_until(lambda: any(d.header in sent_headers() for d in detections),
-                                 ANSWER_TIMEOUT), (
+                                 rosutil.ANSWER_TIMEOUT), (
             f'no answer to image_source; node log:\n{nodes[NS1].output()}')
     finally:
         assert source.stop() == 0, source.output()
@@ -222,7 +108,7 @@ def test_frame_from_image_source_answered_with_its_header(tester, nodes, tmp_pat
     assert answer.header.frame_id == 'astronaut_cam'
     records = detections_to_records(answer)
     assert len(records) == 1, records
-    assert iou(records[0].box, ASTRONAUT_FACE) > MATCH_IOU, records[0].box
+    assert iou(records[0].box, rosutil.ASTRONAUT_FACE) > MATCH_IOU, records[0].box
     _assert_convention(records[0])
     assert records[0].track_id is not None
 
@@ -231,7 +117,7 @@ def _astronaut_small():
     scale = ASTRONAUT_SIZE / 512.0
     image = cv2.resize(astronaut(), (ASTRONAUT_SIZE, ASTRONAUT_SIZE),
                        interpolation=cv2.INTER_AREA)
-    return image, tuple(c * scale for c in ASTRONAUT_FACE)
+    return image, tuple(c * scale for c in rosutil.ASTRONAUT_FACE)
 
 
 def test_sample_faces_found_with_attributes(ns1):
@@ -369,7 +255,7 @@ def test_only_the_newest_frame_is_processed(tester, ns1):
         ns1.publisher.publish(msg)
     # The newest frame of the burst is always processed...
     assert tester.spin_until(lambda: ns1.answer_to(burst[-1].header) is not None,
-                             ANSWER_TIMEOUT)
+                             rosutil.ANSWER_TIMEOUT)
     answered = [m for m in burst if ns1.answer_to(m.header) is not None]
     # ...and frames replaced while the worker was busy are dropped, not queued.
     assert len(answered) < BURST
@@ -435,17 +321,6 @@ def test_model_change_rebuilds_or_keeps_the_old_models(tester, ns1):
         assert max(iou(r.box, box) for r in records) > MATCH_IOU
 
 
-def _publish_until_counted(tester, publisher, msg, diagnostics):
-    """Publish a bad frame until the node counts it (best-effort delivery may lose one)."""
-    before = int(diagnostics.wait()['bad frames'])
-    for _ in range(10):
-        publisher.publish(msg)
-        tester.spin_until(lambda: False, 1.0)
-        if int(diagnostics.wait()['bad frames']) > before:
-            return
-    pytest.fail(f'{publisher.topic_name}: the bad frame was never counted')
-
-
 def test_bad_frames_are_skipped_and_the_node_goes_on(tester, nodes, ns1, ns2):
     frame, _ = compose_frame(1, size=FRAME_SIZE)
     ns1.send(frame)
@@ -457,8 +332,8 @@ def test_bad_frames_are_skipped_and_the_node_goes_on(tester, nodes, ns1, ns2):
     corrupt = CompressedImage(format='jpeg')
     corrupt.data = b'\xff\xd8\xff\xe0 not really a jpeg'
     for msg in (short, unsupported):
-        _publish_until_counted(tester, ns1.publisher, msg, Diagnostics(tester, NS1))
-    _publish_until_counted(tester, ns2.publisher, corrupt, Diagnostics(tester, NS2))
+        publish_until_counted(tester, ns1.publisher, msg, Diagnostics(tester, NS1))
+    publish_until_counted(tester, ns2.publisher, corrupt, Diagnostics(tester, NS2))
     # Both nodes still answer good frames.
     ns1.send(frame)
     ns2.send(frame)
@@ -501,17 +376,13 @@ def test_signal_during_start_up_exits_cleanly(model_dir):
     assert 'Traceback' not in process.output()
 
 
-def _error_lines(output):
-    return [line for line in output.splitlines() if '[ERROR]' in line]
-
-
 def test_missing_model_dir_exits_1_with_one_line(tmp_path):
     missing = tmp_path / 'no_models_here'
     process = rosutil.start('facesense_node', params={'model_dir': str(missing)})
     assert process.wait(rosutil.STARTUP_TIMEOUT) == 1
     output = process.output()
     assert 'Traceback' not in output
-    [line] = _error_lines(output)
+    [line] = error_lines(output)
     assert 'model_dir' in line and str(missing) in line
 
 
@@ -523,7 +394,7 @@ def test_model_missing_everywhere_exits_1_naming_it(tmp_path):
     assert process.wait(rosutil.STARTUP_TIMEOUT) == 1
     output = process.output()
     assert 'Traceback' not in output
-    [line] = _error_lines(output)
+    [line] = error_lines(output)
     assert 'face-detection-0' in line
 
 
@@ -534,7 +405,7 @@ def test_invalid_start_parameter_exits_1_naming_it(model_dir, name, value):
     assert process.wait(rosutil.STARTUP_TIMEOUT) == 1
     output = process.output()
     assert 'Traceback' not in output
-    [line] = _error_lines(output)
+    [line] = error_lines(output)
     assert name in line
 
 
@@ -550,7 +421,7 @@ def test_params_file_applies_in_a_namespace(model_dir):
                                 params_file=Path(copy.name),
                                 params={'model_dir': str(model_dir)})
         assert process.wait(rosutil.STARTUP_TIMEOUT) == 1
-        [line] = _error_lines(process.output())
+        [line] = error_lines(process.output())
         assert 'not-a-detector' in line
     finally:
         os.unlink(copy.name)

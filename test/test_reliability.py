@@ -32,13 +32,12 @@ from facesense_ros.conversions import detections_to_records
 from facesense_ros.sample_frames import astronaut, compose_frame
 import pytest
 import rosutil
+from rosutil import (ASTRONAUT_FACE, Diagnostics, error_lines, iou, publish_until_counted,
+                     Sender)
 from sensor_msgs.msg import Image
-from test_node import _publish_until_counted, Diagnostics, iou, Sender
 from vision_msgs.msg import Detection2DArray
 
 NS_A, NS_B = '/rel_a', '/rel_b'
-# The astronaut's face in skimage's 512x512 photo (as in test_node.py).
-ASTRONAUT_FACE = (175.0, 55.0, 275.0, 185.0)
 # 8K UHD: the largest frame the issue asks about; 16x16 the smallest.
 HUGE_SIZE = (7680, 4320)
 TINY_SIZE = (16, 16)
@@ -69,24 +68,15 @@ SIGNAL_EXIT_BOUND = 10.0
 RELIABLE_PARAMS = {'reliability': 'reliable', 'diagnostics_period': 0.5}
 
 
-@pytest.fixture(scope='module')
-def tester():
-    ros = rosutil.RosTester('reliability_tester')
-    yield ros
-    ros.close()
+tester = rosutil.module_tester('reliability_tester')
 
 
 @pytest.fixture(scope='module')
 def nodes(model_dir, tester):
-    """Start both nodes together so that their models compile in parallel."""
-    started = {ns: rosutil.start_node(ns, model_dir, **RELIABLE_PARAMS) for ns in (NS_A, NS_B)}
-    try:
-        for namespace, process in started.items():
-            rosutil.wait_ready(tester, process, f'{namespace}/faces/detections')
+    """Run the two node processes of the module (test_soak.py's flood uses them too)."""
+    with rosutil.nodes_running(tester, model_dir,
+                               {ns: RELIABLE_PARAMS for ns in (NS_A, NS_B)}) as started:
         yield started
-    finally:
-        for process in started.values():
-            process.stop()
 
 
 @pytest.fixture(scope='module')
@@ -131,7 +121,7 @@ def test_unreadable_frames_skipped_next_frame_processed(tester, nodes, node_a):
     started = time.monotonic()
     for label, width, height, encoding, step, size in BAD_FRAMES:
         msg = _image(width, height, encoding, step, size)
-        _publish_until_counted(tester, node_a.publisher, msg, Diagnostics(tester, NS_A))
+        publish_until_counted(tester, node_a.publisher, msg, Diagnostics(tester, NS_A))
         _, answer = node_a.send(frame)
         assert len(answer.detections) == len(boxes), label
         _alive_without_traceback(nodes[NS_A])
@@ -390,7 +380,7 @@ def test_broken_detector_file_at_start_up(model_dir, tmp_path, fault):
     output = process.output()
     assert code == 1, output
     assert 'Traceback' not in output
-    [line] = [line for line in output.splitlines() if '[ERROR]' in line]
+    [line] = error_lines(output)
     assert FAULTS[fault] in line, line
     if fault.startswith('missing_'):
         assert f'incomplete model in {broken}/intel/face-detection-0102/FP16' in line, line
@@ -438,7 +428,7 @@ def test_invalid_value_at_start_up_exits_1_naming_it(model_dir, param, value):
     output = process.output()
     assert code == 1, output
     assert 'Traceback' not in output
-    [line] = [line for line in output.splitlines() if '[ERROR]' in line]
+    [line] = error_lines(output)
     assert param in line or str(value) in line, line
 
 

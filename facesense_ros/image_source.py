@@ -22,6 +22,7 @@ Reads with OpenCV; no cv_bridge or image_transport needed. Prints nothing per fr
 
 from pathlib import Path
 import sys
+import time
 from typing import List, Optional
 
 import cv2
@@ -44,6 +45,10 @@ RELIABILITIES = {'reliable': ReliabilityPolicy.RELIABLE,
 COMPRESSED_FORMAT = 'bgr8; jpeg compressed bgr8'
 # A finite run waits this long for reliable subscribers to acknowledge the last frames.
 ACK_TIMEOUT_SEC = 2.0
+# With wait_for_subscribers, frames start this long after the subscribers matched: a fresh
+# subscriber's reader matched this writer 70-100 ms after this writer matched it (2-3 frames
+# lost at 30 fps, best-effort), so 5x that leaves room for a loaded machine.
+DEFAULT_START_DELAY_SEC = 0.5
 
 
 class SourceError(ValueError):
@@ -142,6 +147,8 @@ class ImageSource(Node):
         self.declare_parameter('max_frames', 0)
         self.declare_parameter('jpeg_quality', 90)
         self.declare_parameter('wait_for_subscribers', 0)
+        self.declare_parameter('start_delay', DEFAULT_START_DELAY_SEC,
+                               ParameterDescriptor(dynamic_typing=True))
         get = self.get_parameter
         self.frame_id = get('frame_id').value
         self.encoding = get('encoding').value
@@ -149,6 +156,7 @@ class ImageSource(Node):
         self.max_frames = get('max_frames').value
         self.jpeg_quality = get('jpeg_quality').value
         self.wait_for_subscribers = get('wait_for_subscribers').value
+        self.start_delay = get('start_delay').value
         fps = get('fps').value
         if isinstance(fps, bool) or not isinstance(fps, (int, float)):
             raise SourceError(f'parameter fps must be a number, got {fps!r}')
@@ -166,6 +174,10 @@ class ImageSource(Node):
                               f'got {reliability!r}')
         if self.max_frames < 0:
             raise SourceError(f'parameter max_frames must be >= 0, got {self.max_frames}')
+        if isinstance(self.start_delay, bool) or not isinstance(self.start_delay, (int, float)) \
+                or not self.start_delay >= 0:
+            raise SourceError(f'parameter start_delay must be a number >= 0 (seconds), got '
+                              f'{self.start_delay!r}')
         self.reader = FrameReader(get('source').value, get('loop').value)
         qos = QoSProfile(depth=1, reliability=RELIABILITIES[reliability])
         if self.transport == 'raw':
@@ -175,6 +187,8 @@ class ImageSource(Node):
         self.reliable = reliability == 'reliable'
         self.sent = 0
         self.done = False
+        # time.monotonic() when the subscription count last reached wait_for_subscribers.
+        self.matched_at: Optional[float] = None
         self.timer = self.create_timer(1.0 / fps, self._tick)
 
     def _message(self, frame: np.ndarray):
@@ -191,7 +205,7 @@ class ImageSource(Node):
     def _tick(self):
         if self.done:
             return
-        if self.publisher.get_subscription_count() < self.wait_for_subscribers:
+        if not self._subscribers_ready():
             return
         frame = self.reader.read()
         if frame is None:
@@ -210,6 +224,23 @@ class ImageSource(Node):
         self.sent += 1
         if self.max_frames and self.sent >= self.max_frames:
             self._finish(f'{self.sent} frames sent')
+
+    def _subscribers_ready(self) -> bool:
+        """
+        Whether wait_for_subscribers are matched, and have been for start_delay seconds.
+
+        The count says that this writer matched the readers; each reader matches this writer
+        on its own, a little later, and a best-effort reader drops the frames that arrive
+        before. DDS gives a writer no sign of that, so the first frame waits start_delay.
+        """
+        if not self.wait_for_subscribers:
+            return True
+        if self.publisher.get_subscription_count() < self.wait_for_subscribers:
+            self.matched_at = None
+            return False
+        if self.matched_at is None:
+            self.matched_at = time.monotonic()
+        return time.monotonic() - self.matched_at >= self.start_delay
 
     def _finish(self, why: str):
         self.done = True

@@ -23,6 +23,7 @@ from facesense_ros.face import Face
 from facesense_ros.sample_frames import astronaut
 import numpy as np
 import pytest
+from rclpy.qos import QoSProfile, ReliabilityPolicy
 import rosutil
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
@@ -38,6 +39,12 @@ JPEG_MEAN_ERROR = 6.0
 STAMP_SLACK_SEC = 120.0
 # Distinct flat colours (BGR) for a folder of frames whose order can be checked.
 FOLDER_COLOURS = ((0, 0, 255), (0, 255, 0), (255, 0, 0))
+# Frames of the start-up test: one second at 30 fps, each a distinct grey level (index * 8).
+START_FRAMES = 30
+START_FPS = 30.0
+START_LEVEL_STEP = 8
+# How long frames sent just before image_source exited may still take to arrive (a bound only).
+IN_FLIGHT_SEC = 5.0
 
 
 tester = rosutil.module_tester('image_source_tester')
@@ -144,6 +151,51 @@ def test_video_file(tester, tmp_path):
         assert all(abs(level - value) <= 4 for level, value in zip(levels, range(0, 250, 50)))
     finally:
         tester.node.destroy_subscription(inbox.subscription)
+
+
+def test_fresh_best_effort_subscriber_gets_every_frame_from_the_first(tester, tmp_path):
+    """
+    With wait_for_subscribers, a best-effort reader that joins after image_source loses nothing.
+
+    The reader is a new DDS participant (its own context) created after image_source is up,
+    as a node started after the camera is: without start_delay, image_source's writer matches
+    it before it matches the writer, and its first 2-3 frames at 30 fps were lost.
+    """
+    folder = tmp_path / 'numbered'
+    folder.mkdir()
+    for index in range(START_FRAMES):
+        cv2.imwrite(str(folder / f'{index:03d}.png'),
+                    np.full((HEIGHT, WIDTH, 3), index * START_LEVEL_STEP, np.uint8))
+    # image_source's own (reliable) writer and a best-effort reader: what usb_cam and the
+    # node's default subscription do.
+    process = rosutil.start('image_source', namespace='/fresh', params={
+        'source': str(folder), 'loop': False, 'fps': START_FPS, 'wait_for_subscribers': 1})
+    fresh = None
+    try:
+        assert tester.wait_for_publishers('/fresh/image_raw'), process.output()
+        fresh = rosutil.RosTester('fresh_subscriber')
+        # Deep enough to hold the whole run: only the start-up can lose frames.
+        inbox = fresh.collect(Image, '/fresh/image_raw', QoSProfile(
+            depth=START_FRAMES, reliability=ReliabilityPolicy.BEST_EFFORT))
+        assert fresh.spin_until(lambda: not process.running(), rosutil.STARTUP_TIMEOUT), \
+            process.output()
+        assert process.wait() == 0, process.output()
+        # The last frames may still be on their way when the process exits.
+        fresh.spin_until(lambda: len(inbox) >= START_FRAMES, IN_FLIGHT_SEC)
+        levels = [int(np.frombuffer(m.data, np.uint8)[0]) // START_LEVEL_STEP for m in inbox]
+        assert levels == list(range(START_FRAMES)), levels
+    finally:
+        process.stop()
+        if fresh is not None:
+            fresh.close()
+
+
+def test_bad_start_delay_exits_1_naming_it(photo):
+    process = rosutil.start('image_source', params={'source': str(photo[0]),
+                                                    'start_delay': -1.0})
+    assert process.wait() == 1
+    [line] = rosutil.error_lines(process.output())
+    assert 'start_delay' in line and '-1.0' in line, line
 
 
 @pytest.mark.parametrize('params,name', [

@@ -34,7 +34,7 @@ import time
 import cv2
 import numpy as np
 # dev/processes.py: dev/ is first on sys.path when this script runs.
-from processes import ROOT, start, stop
+from processes import loopback_shm_profile, ROOT, start, stop
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
@@ -86,9 +86,9 @@ class Recorder(Node):
         self.images[stamp] = pixels[:, :msg.width * 3].reshape(msg.height, msg.width, 3).copy()
 
 
-def _start(executable, args, log_path):
+def _start(executable, args, log_path, env):
     log = open(log_path, 'w')
-    return start(executable, args, log), log
+    return start(executable, args, log, env), log
 
 
 def _spin_until(executor, predicate, timeout):
@@ -108,6 +108,11 @@ def run(args):
         old.unlink()
     write_input_frames(out / 'input', args.frames, args.faces)
 
+    # As the launch files run them (shm:=true): the shipped shared-memory profile, here with UDP
+    # bound to loopback. Without it, the node's reliable faces/image (900 KB) to the recorder
+    # travels as UDP fragments and stalls the node: p50 162-538 ms instead of 12 ms
+    # (docs/performance.md).
+    env = {'FASTDDS_DEFAULT_PROFILES_FILE': str(loopback_shm_profile(out / 'fastdds_shm.xml'))}
     rclpy.init()
     recorder = Recorder()
     executor = SingleThreadedExecutor()
@@ -118,7 +123,7 @@ def run(args):
         # Loopback-only UDP here loses 40-65 % of 640x480 frames to a best-effort reader (bench/
         # NOTES.md); a reliable input shows every frame of the demo.
         '-p', 'reliability:=reliable',
-    ], out / 'facesense_node.log')
+    ], out / 'facesense_node.log', env)
     source = None
     try:
         up = _spin_until(executor, lambda: (
@@ -133,7 +138,7 @@ def run(args):
             '-p', 'frame_id:=demo_camera', '-p', 'reliability:=reliable',
             # Frames sent before the node's subscription is matched would be lost.
             '-p', 'wait_for_subscribers:=1',
-        ], out / 'image_source.log')
+        ], out / 'image_source.log', env)
         _spin_until(executor, lambda: source.poll() is not None, args.frames / args.fps + 60.0)
         sent_done = time.monotonic()
         _spin_until(executor, lambda: len(recorder.detections) >= args.frames, DRAIN_TIMEOUT)
@@ -177,7 +182,10 @@ def summarize(out, recorder, detections_to_records, elapsed, sending, node_rc, a
     lat = np.array(latencies) * 1000.0 if latencies else np.zeros(1)
     print('facesense_ros demo')
     print(f'  frames sent        {args.frames} at {args.fps:g} fps ({sending:.1f} s)')
-    print(f'  frames processed   {processed} ({processed / max(elapsed, 1e-9):.1f} fps)')
+    # The rate between the first and the last answer: image_source's start-up is not the node's.
+    span = recorder.detections[-1][0] - recorder.detections[0][0] if processed > 1 else 0.0
+    rate = f'{(processed - 1) / span:.1f} fps' if span > 0 else 'rate n/a'
+    print(f'  frames processed   {processed} ({rate}; {elapsed:.1f} s from start to last answer)')
     print(f'  annotated frames   {len(list((out / "frames").glob("*.png")))} in {out}/frames')
     print(f'  faces              {faces_total} ({faces_total / max(processed, 1):.2f} per frame),'
           f' {len(ids)} track ids: {sorted(ids, key=lambda s: int(s) if s.isdigit() else 0)}')

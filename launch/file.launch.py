@@ -17,15 +17,16 @@ Faces in a video file, an image folder or one image: image_source -> facesense_n
 
     ros2 launch facesense_ros file.launch.py source:=/path/to/video.mp4
     ros2 launch facesense_ros file.launch.py source:=/path/to/folder fps:=5.0 loop:=false
-    ros2 launch facesense_ros file.launch.py source:=video.mp4 camera_shm:=false
+    ros2 launch facesense_ros file.launch.py source:=video.mp4 shm:=false
 
 Watch the results with `ros2 run facesense_ros face_listener --ros-args -r __ns:=/file` or
 rviz2 on /file/faces/image.
 
-With camera_shm:=true (the default) image_source runs with FASTDDS_DEFAULT_PROFILES_FILE set to
-config/fastdds_shm.xml: a Fast DDS shared-memory segment that holds whole frames, so they reach
-the node without UDP fragments (docs/performance.md). Only image_source gets it. Other RMWs
-(Cyclone DDS) ignore the variable.
+With shm:=true (the default) image_source and facesense_node run with
+FASTDDS_DEFAULT_PROFILES_FILE set to config/fastdds_shm.xml: a Fast DDS shared-memory segment
+that holds whole frames, so frames reach the node, and annotated frames reach rviz2 on this
+machine, without UDP fragments (docs/performance.md). Other RMWs (Cyclone DDS) ignore the
+variable.
 """
 
 from launch import LaunchDescription
@@ -37,11 +38,24 @@ from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
 
+def with_shm_profile(shm, profile, node):
+    """
+    Return the Node ``node`` (keyword arguments) with the shared-memory profile, and without.
+
+    With ``shm`` false the variable is not set at all, not set empty: a
+    FASTDDS_DEFAULT_PROFILES_FILE of the user's own stays in effect.
+    """
+    return [Node(**node, condition=IfCondition(shm),
+                 additional_env={'FASTDDS_DEFAULT_PROFILES_FILE': profile}),
+            Node(**node, condition=UnlessCondition(shm))]
+
+
 def generate_launch_description():
     """Declare the arguments, image_source and the node."""
+    config = PathJoinSubstitution([FindPackageShare('facesense_ros'), 'config'])
     namespace = LaunchConfiguration('namespace')
-    camera_shm = LaunchConfiguration('camera_shm')
-    # The same image_source, started with the shared-memory profile or without it (camera_shm).
+    shm = LaunchConfiguration('shm')
+    profile = PathJoinSubstitution([config, 'fastdds_shm.xml'])
     image_source = dict(
         package='facesense_ros', executable='image_source', name='image_source',
         namespace=namespace, output='screen',
@@ -51,6 +65,20 @@ def generate_launch_description():
             'loop': ParameterValue(LaunchConfiguration('loop'), value_type=bool),
             'frame_id': 'file',
         }])
+    facesense = dict(
+        package='facesense_ros', executable='facesense_node', name='facesense',
+        namespace=namespace, output='screen',
+        parameters=[
+            PathJoinSubstitution([config, 'facesense.yaml']),
+            {
+                'model_dir': ParameterValue(LaunchConfiguration('model_dir'), value_type=str),
+                # image_source publishes reliably. Measured (bench/NOTES.md, section 10), 4
+                # faces at 30 fps: with shm, reliable input is as fast as best-effort (0 %
+                # lost; four runs, p50 12.5-14.5 vs 12.5-15.9 ms); without the profile in
+                # effect it still gets every frame (p50 ~25 ms) where best-effort loses ~40-50 %.
+                'reliability': 'reliable',
+            },
+        ])
     return LaunchDescription([
         DeclareLaunchArgument('source', description='Video file, image folder, image file or '
                                                     'camera index.'),
@@ -62,34 +90,11 @@ def generate_launch_description():
         DeclareLaunchArgument('model_dir', default_value='',
                               description='Directory with intel/<model>/<precision>/ files; '
                                           'empty: $FACESENSE_MODEL_DIR, then the cache.'),
-        DeclareLaunchArgument('camera_shm', default_value='true',
-                              description='Run image_source with config/fastdds_shm.xml (Fast '
-                                          'DDS shared memory for whole frames); false: leave '
-                                          'its environment as it is.'),
-        Node(**image_source, condition=IfCondition(camera_shm), additional_env={
-            'FASTDDS_DEFAULT_PROFILES_FILE': PathJoinSubstitution(
-                [FindPackageShare('facesense_ros'), 'config', 'fastdds_shm.xml'])}),
-        # No variable at all, not an empty one: a FASTDDS_DEFAULT_PROFILES_FILE of the user's
-        # own stays in effect.
-        Node(**image_source, condition=UnlessCondition(camera_shm)),
-        Node(
-            package='facesense_ros',
-            executable='facesense_node',
-            name='facesense',
-            namespace=namespace,
-            output='screen',
-            parameters=[
-                PathJoinSubstitution([FindPackageShare('facesense_ros'), 'config',
-                                      'facesense.yaml']),
-                {
-                    'model_dir': ParameterValue(LaunchConfiguration('model_dir'), value_type=str),
-                    # image_source publishes reliably. Measured (bench/NOTES.md, section 10),
-                    # 4 faces at 30 fps: with camera_shm, reliable input is as fast as
-                    # best-effort (0 % lost; three runs, p50 14.0-14.5 vs 12.9-15.9 ms);
-                    # without the profile in effect it still gets every frame (p50 ~25 ms)
-                    # where best-effort loses ~40-50 %.
-                    'reliability': 'reliable',
-                },
-            ],
-        ),
+        DeclareLaunchArgument('shm', default_value='true',
+                              description='Run image_source and facesense_node with '
+                                          'config/fastdds_shm.xml (Fast DDS shared memory for '
+                                          'whole frames); false: leave their environment as it '
+                                          'is.'),
+        *with_shm_profile(shm, profile, image_source),
+        *with_shm_profile(shm, profile, facesense),
     ])

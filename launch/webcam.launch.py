@@ -18,15 +18,16 @@ A webcam end to end: usb_cam -> facesense_node -> rviz2 showing faces/image.
     ros2 launch facesense_ros webcam.launch.py
     ros2 launch facesense_ros webcam.launch.py video_device:=/dev/video2 namespace:=desk
     ros2 launch facesense_ros webcam.launch.py model_dir:=/opt/models rviz:=false
-    ros2 launch facesense_ros webcam.launch.py camera_shm:=false   # usb_cam with its own setup
+    ros2 launch facesense_ros webcam.launch.py shm:=false   # Fast DDS as each process has it
 
 Every node runs in the namespace argument with relative topics (<namespace>/image_raw,
 <namespace>/faces/detections, ...), so one launch per camera, each in its own namespace, works.
 
-With camera_shm:=true (the default) usb_cam runs with FASTDDS_DEFAULT_PROFILES_FILE set to
-config/fastdds_shm.xml: a Fast DDS shared-memory segment that holds whole frames, so they reach
-the node without UDP fragments (docs/performance.md). Only usb_cam gets it; the node, rviz2 and
-remote subscribers keep their own settings. Other RMWs (Cyclone DDS) ignore the variable.
+With shm:=true (the default) usb_cam and facesense_node run with FASTDDS_DEFAULT_PROFILES_FILE
+set to config/fastdds_shm.xml: a Fast DDS shared-memory segment that holds whole frames, so
+camera frames reach the node, and annotated frames reach rviz2, without UDP fragments
+(docs/performance.md). rviz2 and remote subscribers keep their own settings; other RMWs (Cyclone
+DDS) ignore the variable.
 """
 
 from launch import LaunchDescription
@@ -38,16 +39,43 @@ from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
 
+def with_shm_profile(shm, profile, node):
+    """
+    Return the Node ``node`` (keyword arguments) with the shared-memory profile, and without.
+
+    With ``shm`` false the variable is not set at all, not set empty: a
+    FASTDDS_DEFAULT_PROFILES_FILE of the user's own stays in effect.
+    """
+    return [Node(**node, condition=IfCondition(shm),
+                 additional_env={'FASTDDS_DEFAULT_PROFILES_FILE': profile}),
+            Node(**node, condition=UnlessCondition(shm))]
+
+
 def generate_launch_description():
     """Declare the arguments, the camera, the node and rviz2."""
     config = PathJoinSubstitution([FindPackageShare('facesense_ros'), 'config'])
     namespace = LaunchConfiguration('namespace')
-    camera_shm = LaunchConfiguration('camera_shm')
-    # The same usb_cam, started with the shared-memory profile or without it (camera_shm).
+    shm = LaunchConfiguration('shm')
+    profile = PathJoinSubstitution([config, 'fastdds_shm.xml'])
     usb_cam = dict(package='usb_cam', executable='usb_cam_node_exe', name='usb_cam',
                    namespace=namespace, output='screen',
                    parameters=[PathJoinSubstitution([config, 'usb_cam.yaml']),
                                {'video_device': LaunchConfiguration('video_device')}])
+    facesense = dict(
+        package='facesense_ros', executable='facesense_node', name='facesense',
+        namespace=namespace, output='screen',
+        parameters=[
+            PathJoinSubstitution([config, 'facesense.yaml']),
+            {
+                'model_dir': ParameterValue(LaunchConfiguration('model_dir'), value_type=str),
+                # usb_cam publishes reliably. Measured (bench/NOTES.md, section 10), 4 faces at
+                # 30 fps: with shm, reliable input is as fast as best-effort (0 % lost; four
+                # runs, p50 12.5-14.5 vs 12.5-15.9 ms); without the profile in effect (shm
+                # false, another RMW) it still gets every frame (p50 ~25 ms) where best-effort
+                # loses ~40-50 % (640x480 YUYV is 614 KB).
+                'reliability': 'reliable',
+            },
+        ])
     return LaunchDescription([
         DeclareLaunchArgument('namespace', default_value='camera',
                               description='Namespace of the camera, the node and rviz2.'),
@@ -58,34 +86,13 @@ def generate_launch_description():
                                           'empty: $FACESENSE_MODEL_DIR, then the cache.'),
         DeclareLaunchArgument('rviz', default_value='true',
                               description='Start rviz2 showing faces/image.'),
-        DeclareLaunchArgument('camera_shm', default_value='true',
-                              description='Run usb_cam with config/fastdds_shm.xml (Fast DDS '
-                                          'shared memory for whole frames); false: leave its '
-                                          'environment as it is.'),
-        Node(**usb_cam, condition=IfCondition(camera_shm), additional_env={
-            'FASTDDS_DEFAULT_PROFILES_FILE': PathJoinSubstitution([config, 'fastdds_shm.xml'])}),
-        # No variable at all, not an empty one: a FASTDDS_DEFAULT_PROFILES_FILE of the user's
-        # own stays in effect.
-        Node(**usb_cam, condition=UnlessCondition(camera_shm)),
-        Node(
-            package='facesense_ros',
-            executable='facesense_node',
-            name='facesense',
-            namespace=namespace,
-            output='screen',
-            parameters=[
-                PathJoinSubstitution([config, 'facesense.yaml']),
-                {
-                    'model_dir': ParameterValue(LaunchConfiguration('model_dir'), value_type=str),
-                    # usb_cam publishes reliably. Measured (bench/NOTES.md, section 10), 4 faces
-                    # at 30 fps: with camera_shm, reliable input is as fast as best-effort (0 %
-                    # lost; three runs, p50 14.0-14.5 vs 12.9-15.9 ms); without the profile in
-                    # effect (camera_shm false, another RMW) it still gets every frame (p50
-                    # ~25 ms) where best-effort loses ~40-50 % (640x480 YUYV is 614 KB).
-                    'reliability': 'reliable',
-                },
-            ],
-        ),
+        DeclareLaunchArgument('shm', default_value='true',
+                              description='Run usb_cam and facesense_node with '
+                                          'config/fastdds_shm.xml (Fast DDS shared memory for '
+                                          'whole frames); false: leave their environment as it '
+                                          'is.'),
+        *with_shm_profile(shm, profile, usb_cam),
+        *with_shm_profile(shm, profile, facesense),
         Node(
             package='rviz2',
             executable='rviz2',

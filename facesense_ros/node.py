@@ -224,6 +224,12 @@ class FaceSenseNode(Node):
         self._paused = False
         self._stopping = False
         self._frame_id = ''
+        # The annotated image is drawn and published on a thread of its own, newest frame only:
+        # a reliable 900 KB image to a reader on this machine going as UDP fragments held
+        # publish() for hundreds of ms (bench/NOTES.md section 12); that must not hold the next
+        # frame's detections. Guards the next image to draw.
+        self._annotation_ready = threading.Condition()
+        self._annotation = None
 
         self._detections_pub = self.create_publisher(Detection2DArray, 'faces/detections',
                                                      DETECTIONS_QOS)
@@ -240,6 +246,9 @@ class FaceSenseNode(Node):
         self._worker = threading.Thread(target=self._work, name='facesense_worker',
                                         daemon=True)
         self._worker.start()
+        self._annotator = threading.Thread(target=self._annotate, name='facesense_annotator',
+                                           daemon=True)
+        self._annotator.start()
         self._subscription = None
         self._subscribe()
         self.get_logger().info(
@@ -394,9 +403,10 @@ class FaceSenseNode(Node):
         self._frame_id = msg.header.frame_id
         self._detections_pub.publish(faces_to_detections(faces, msg.header))
         if self._image_pub.get_subscription_count() > 0:
-            annotated = annotate(frame, faces, privacy_mode, hidden_boxes=lost_boxes)
-            self._image_pub.publish(bgr_to_image_msg(annotated, msg.header))
-            self._stats.count('annotated')
+            with self._annotation_ready:
+                # An image not drawn yet is replaced: viewers want the newest frame.
+                self._annotation = (frame, faces, privacy_mode, lost_boxes, msg.header)
+                self._annotation_ready.notify()
         done = time.perf_counter()
         self._stats.frame_done(len(faces), {
             'convert': converted - start,
@@ -405,6 +415,22 @@ class FaceSenseNode(Node):
             'attributes': timings.get('attributes', 0.0),
             'publish': done - processed,
         })
+
+    def _annotate(self):
+        while True:
+            with self._annotation_ready:
+                # _stopping is set before destroy_node notifies this condition: seen here.
+                while not self._stopping and self._annotation is None:
+                    self._annotation_ready.wait()
+                if self._stopping:
+                    return
+                job, self._annotation = self._annotation, None
+            frame, faces, privacy_mode, hidden_boxes, header = job
+            annotated = annotate(frame, faces, privacy_mode, hidden_boxes=hidden_boxes)
+            if not self.context.ok():
+                return
+            self._image_pub.publish(bgr_to_image_msg(annotated, header))
+            self._stats.count('annotated')
 
     # --- outputs ----------------------------------------------------------------------------
 
@@ -453,7 +479,7 @@ class FaceSenseNode(Node):
         self._diagnostics_pub.publish(msg)
 
     def destroy_node(self):
-        """Stop the worker (it finishes the frame in hand), then destroy the node."""
+        """Stop the worker and the annotator (each finishes the frame in hand), then destroy."""
         if not hasattr(self, '_worker'):
             # __init__ failed before the worker existed (bad parameter or model).
             super().destroy_node()
@@ -461,8 +487,11 @@ class FaceSenseNode(Node):
         with self._frame_ready:
             self._stopping = True
             self._frame_ready.notify_all()
-        if self._worker.is_alive():
-            self._worker.join(WORKER_JOIN_TIMEOUT_SEC)
+        with self._annotation_ready:
+            self._annotation_ready.notify_all()
+        for thread in (self._worker, self._annotator):
+            if thread.is_alive():
+                thread.join(WORKER_JOIN_TIMEOUT_SEC)
         super().destroy_node()
 
 

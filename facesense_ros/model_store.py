@@ -340,12 +340,13 @@ def _default_models() -> Tuple[str, ...]:
 
 
 def _command_list(args) -> int:
+    cache = cache_dir()
     for model in _all_models():
         rows = []
         for root in search_dirs(args.model_dir):
             for precision in PRECISIONS:
                 for xml in _candidates(root, model, precision):
-                    problem = _incomplete(xml, cache_dir())
+                    problem = _incomplete(xml, cache)
                     if problem:
                         rows.append(f'  {precision:<10} ERROR: {problem}')
                     elif xml.is_file():

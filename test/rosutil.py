@@ -22,8 +22,8 @@ own context with an executor, for waiting on discovery and messages without fixe
 
 The tests of facesense_node (test_node.py, test_reliability.py, test_soak.py) share the rest:
 ``nodes_running()`` starts several nodes at once, ``Sender`` sends frames until answered,
-``Diagnostics`` reads a node's counters, ``publish_until_counted()``, ``iou()`` and
-``error_lines()``.
+``Diagnostics`` reads a node's counters, ``publish_until_counted()`` and ``error_lines()``
+(box overlap: ``reference.iou``).
 """
 
 import contextlib
@@ -284,16 +284,6 @@ def nodes_running(tester: RosTester, model_dir: Path,
     finally:
         for process in started.values():
             process.stop()
-
-
-def iou(a, b) -> float:
-    """Intersection over union of two (x_min, y_min, x_max, y_max) boxes."""
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    inter = w * h
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 def error_lines(output: str) -> List[str]:

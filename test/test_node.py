@@ -33,8 +33,9 @@ from facesense_ros.encodings import SUPPORTED_ENCODINGS, to_bgr
 from facesense_ros.sample_frames import astronaut, compose_frame
 import numpy as np
 import pytest
+from reference import iou
 import rosutil
-from rosutil import Diagnostics, error_lines, iou, publish_until_counted, Sender
+from rosutil import Diagnostics, error_lines, publish_until_counted, Sender
 from sensor_msgs.msg import CompressedImage, Image
 from std_srvs.srv import SetBool
 from vision_msgs.msg import Detection2DArray, LabelInfo

@@ -31,9 +31,9 @@ import cv2
 from facesense_ros.conversions import detections_to_records
 from facesense_ros.sample_frames import astronaut, compose_frame
 import pytest
+from reference import iou
 import rosutil
-from rosutil import (ASTRONAUT_FACE, Diagnostics, error_lines, iou, publish_until_counted,
-                     Sender)
+from rosutil import ASTRONAUT_FACE, Diagnostics, error_lines, publish_until_counted, Sender
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Detection2DArray
 

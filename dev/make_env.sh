@@ -28,24 +28,32 @@ if [ ! -f "$VENV/.stamp-requirements" ] || [ dev/requirements.txt -nt "$VENV/.st
   { grep -rl /opt/python/cp311-cp311 "$VENV/share" --include='*.cmake' || true; } | xargs -r sed -i \
     -e "s#/opt/python/cp311-cp311/include/python3.11#$PYINC#g" \
     -e "s#/opt/python/cp311-cp311/lib/python3.11/site-packages/numpy/_core/include#$NPINC#g"
-  rm -f "$VENV/.stamp-vision_msgs"
+  rm -f "$VENV"/.stamp-*_msgs
   touch "$VENV/.stamp-requirements"
 fi
 
 # shellcheck disable=SC1091
 source "$VENV/bin/activate"
 
-VM_SRC=dev/interfaces/vision_msgs
-if [ ! -f "$VENV/.stamp-vision_msgs" ] || [ -n "$(find $VM_SRC -newer "$VENV/.stamp-vision_msgs" -type f)" ]; then
-  say "building vision_msgs into the venv"
-  cmake -S $VM_SRC -B build/vision_msgs -DCMAKE_INSTALL_PREFIX="$VENV" \
-    -DPython3_EXECUTABLE="$VENV/bin/python" -DBUILD_TESTING=OFF > build-vision_msgs.log 2>&1 \
-    && cmake --build build/vision_msgs -j2 >> build-vision_msgs.log 2>&1 \
-    && cmake --install build/vision_msgs >> build-vision_msgs.log 2>&1 \
-    || { tail -30 build-vision_msgs.log; exit 1; }
-  rm -f build-vision_msgs.log
-  touch "$VENV/.stamp-vision_msgs"
-fi
+# Our development copies of message packages that have no wheel (dev/interfaces/*, behind a
+# COLCON_IGNORE so they never shadow the real ones in a user's workspace), built into the venv.
+for IF_SRC in dev/interfaces/*/; do
+  IF_SRC=${IF_SRC%/}
+  IF_NAME=$(basename "$IF_SRC")
+  [ -f "$IF_SRC/package.xml" ] || continue
+  STAMP="$VENV/.stamp-$IF_NAME"
+  if [ ! -f "$STAMP" ] || [ -n "$(find "$IF_SRC" -newer "$STAMP" -type f)" ]; then
+    say "building $IF_NAME into the venv"
+    LOG=build-$IF_NAME.log
+    cmake -S "$IF_SRC" -B "build/$IF_NAME" -DCMAKE_INSTALL_PREFIX="$VENV" \
+      -DPython3_EXECUTABLE="$VENV/bin/python" -DBUILD_TESTING=OFF > "$LOG" 2>&1 \
+      && cmake --build "build/$IF_NAME" -j2 >> "$LOG" 2>&1 \
+      && cmake --install "build/$IF_NAME" >> "$LOG" 2>&1 \
+      || { tail -30 "$LOG"; exit 1; }
+    rm -f "$LOG"
+    touch "$STAMP"
+  fi
+done
 
 # colcon exactly as users run it; --symlink-install so edits need no rebuild.
 if [ ! -f install/facesense_ros/share/facesense_ros/package.xml ] \

@@ -23,6 +23,10 @@ GENDER_LABELS = ('female', 'male')
 EMOTION_LABELS = ('neutral', 'happy', 'sad', 'surprise', 'anger')
 # Probabilities come from softmax in FP16/INT8 models; allow their rounding when checking sums.
 PROBABILITY_SUM_TOLERANCE = 0.02
+# landmarks-regression-retail-0009's five points, in its output order. "right" is the person's
+# right: for a face looking at the camera, the point on the image's left.
+LANDMARK_NAMES = ('right_eye', 'left_eye', 'nose_tip', 'right_mouth_corner', 'left_mouth_corner')
+HEAD_POSE_ANGLES = ('yaw', 'pitch', 'roll')
 
 
 def _check_probabilities(name, values, labels):
@@ -55,6 +59,10 @@ class Face:
     gender: Optional[Tuple[float, float]] = None
     emotion: Optional[Tuple[float, float, float, float, float]] = None
     track_id: Optional[int] = None
+    # (yaw, pitch, roll) in degrees, OMZ head-pose-estimation-adas-0001's convention.
+    head_pose: Optional[Tuple[float, float, float]] = None
+    # Five (x, y) points in frame pixels, in LANDMARK_NAMES order.
+    landmarks: Optional[Tuple[Tuple[float, float], ...]] = None
 
     def __post_init__(self):
         """Reject impossible values so that a bad result never reaches a consumer."""
@@ -73,6 +81,21 @@ class Face:
             object.__setattr__(self, 'emotion', tuple(float(v) for v in self.emotion))
         _check_probabilities('gender', self.gender, GENDER_LABELS)
         _check_probabilities('emotion', self.emotion, EMOTION_LABELS)
+        if self.head_pose is not None:
+            angles = tuple(float(v) for v in self.head_pose)
+            if len(angles) != len(HEAD_POSE_ANGLES) or any(
+                    not math.isfinite(a) or abs(a) > 180.0 for a in angles):
+                raise ValueError(f'head_pose must be (yaw, pitch, roll) finite degrees in '
+                                 f'[-180, 180], got {self.head_pose}')
+            object.__setattr__(self, 'head_pose', angles)
+        if self.landmarks is not None:
+            points = tuple((float(p[0]), float(p[1])) for p in self.landmarks
+                           if len(p) == 2)
+            if len(points) != len(LANDMARK_NAMES) or len(points) != len(self.landmarks) or any(
+                    not (math.isfinite(x) and math.isfinite(y)) for x, y in points):
+                raise ValueError(f'landmarks must be {len(LANDMARK_NAMES)} finite (x, y) points '
+                                 f'{LANDMARK_NAMES}, got {self.landmarks}')
+            object.__setattr__(self, 'landmarks', points)
         if self.track_id is not None and self.track_id < 0:
             raise ValueError(f'track_id must be >= 0, got {self.track_id}')
 

@@ -39,8 +39,9 @@ NOMINAL_FACE_BOX_WIDTH_M = 0.15
 # Without landmarks the sellion is taken this far down the box (a frontal face's eyes lie at
 # about 40 % of the detector box's height).
 SELLION_BOX_FRACTION = 0.4
-# Turning the head shrinks the eyes' distance in the image by about cos(yaw); beyond 60 degrees
-# that correction would amplify landmark noise more than it removes bias, so it stops there.
+# Turning the head shrinks the eyes' distance in the image (by cos(yaw) on the optical axis);
+# beyond a factor of 2 (60 degrees) the correction would amplify landmark noise more than it
+# removes bias, so it stops there.
 MIN_FORESHORTENING = 0.5
 # Index of each landmark in face.LANDMARK_NAMES.
 RIGHT_EYE, LEFT_EYE = 0, 1
@@ -98,7 +99,7 @@ def face_position(box: Box, landmarks: Optional[Points], head_pose: Optional[Seq
 
     ``intrinsics`` = (fx, fy, cx, cy) from CameraInfo.k (lens distortion is not applied). With
     landmarks: the sellion is the eyes' midpoint and the depth makes their distance equal
-    NOMINAL_EYE_DISTANCE_M, corrected for yaw foreshortening when the head pose is known.
+    NOMINAL_EYE_DISTANCE_M, corrected for foreshortening when the head pose is known.
     Without: the sellion is SELLION_BOX_FRACTION down the box's vertical midline and the depth
     makes the box NOMINAL_FACE_BOX_WIDTH_M wide.
     """
@@ -108,7 +109,10 @@ def face_position(box: Box, landmarks: Optional[Points], head_pose: Optional[Seq
         sellion = (right + left) / 2.0
         extent = float(np.linalg.norm(left - right))
         if head_pose is not None:
-            extent /= max(math.cos(math.radians(head_pose[0])), MIN_FORESHORTENING)
+            # The eyes lie along the face's y axis u: at depth z, a segment L along u projects
+            # to L |u_xy - u_z * sellion| / z in normalized coordinates (first order).
+            u = face_rotation(head_pose)[:, 1]
+            extent /= max(float(np.linalg.norm(u[:2] - u[2] * sellion)), MIN_FORESHORTENING)
         size = NOMINAL_EYE_DISTANCE_M
     else:
         x_min, y_min, x_max, y_max = box

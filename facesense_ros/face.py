@@ -29,6 +29,26 @@ LANDMARK_NAMES = ('right_eye', 'left_eye', 'nose_tip', 'right_mouth_corner', 'le
 HEAD_POSE_ANGLES = ('yaw', 'pitch', 'roll')
 
 
+def attention_score(head_pose, yaw_limit: float, pitch_limit: float) -> Optional[float]:
+    """
+    How frontal a head pose is, in (0, 1]; None without a head pose.
+
+    With r = max(|yaw| / yaw_limit, |pitch| / pitch_limit) (0 for a face looking straight at
+    the camera, 1 on a limit) the score is 1 / (1 + r**2): 1 when frontal, 0.5 exactly on a
+    limit, 0.2 at twice a limit. So "looking at the camera" is score >= 0.5. Roll (a tilted
+    head) does not change where the face looks.
+    """
+    if head_pose is None:
+        return None
+    yaw, pitch = head_pose[0], head_pose[1]
+    r = max(abs(yaw) / yaw_limit, abs(pitch) / pitch_limit)
+    return 1.0 / (1.0 + r * r)
+
+
+# attention_score at which a face counts as looking at the camera: on a yaw or pitch limit.
+LOOKING_SCORE = 0.5
+
+
 def _check_probabilities(name, values, labels):
     if values is None:
         return
@@ -132,6 +152,10 @@ class Face:
         if self.gender is None:
             return None
         return GENDER_LABELS[0] if self.gender[0] >= self.gender[1] else GENDER_LABELS[1]
+
+    def attention(self, yaw_limit: float, pitch_limit: float) -> Optional[float]:
+        """Return attention_score of this face's head pose (None when it has none)."""
+        return attention_score(self.head_pose, yaw_limit, pitch_limit)
 
     def with_attributes(self, **changes) -> 'Face':
         """Return a copy with some fields replaced (validated again)."""

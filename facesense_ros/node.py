@@ -440,8 +440,7 @@ class FaceSenseNode(Node):
                                                 self._pipeline_config.confidence_threshold))
 
     def _model_files(self):
-        models = (self._pipeline.detector, self._pipeline.age_gender, self._pipeline.emotions)
-        return [str(m.path) for m in models if m is not None]
+        return [str(m.path) for m in self._pipeline.models.values()]
 
     def _publish_diagnostics(self):
         seconds, window, totals = self._stats.take_window()

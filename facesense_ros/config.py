@@ -47,10 +47,11 @@ ATTRIBUTE_MODELS = {
 PRECISIONS = ('FP16-INT8', 'FP16', 'FP32')
 PERFORMANCE_HINTS = ('LATENCY', 'THROUGHPUT')
 PRIVACY_MODES = ('off', 'blur', 'pixelate')
-# Whether head pose and landmarks run by default: the rule is "on if together they add at most
-# 15 % to the 4-face frame time"; the measurement is in docs/models.md.
-HEAD_POSE_DEFAULT = True
-LANDMARKS_DEFAULT = True
+# Whether head pose and landmarks run by default. The rule: on if together they add at most
+# 15 % to the 4-face frame time. Measured +33 % (9.5 -> 12.6 ms, bench/attributes_ab.py,
+# docs/models.md): off.
+HEAD_POSE_DEFAULT = False
+LANDMARKS_DEFAULT = False
 # "Looking at the camera" limits (degrees), measured on the sample photos (docs/models.md).
 ATTENTION_YAW_DEFAULT = 20.0
 ATTENTION_PITCH_DEFAULT = 20.0

@@ -58,7 +58,8 @@ def lanes(pipeline, frame, width):
     config = pipeline.config
     faces = pipeline.detect(frame)
     size = (frame.shape[1], frame.shape[0])
-    crops = {'roi': crop_boxes(faces, size, config.roi_scale), 'tight': crop_boxes(faces, size, 1.0)}
+    crops = {'roi': crop_boxes(faces, size, config.roi_scale),
+             'tight': crop_boxes(faces, size, 1.0)}
     models = list(pipeline.attribute_models.values())
     for start in range(0, len(models), width):
         group = models[start:start + width]
@@ -119,8 +120,8 @@ def main():
               + f'  | new models cost {medians["five, pipeline"] - base:.2f} ms '
               f'(+{(medians["five, pipeline"] / base - 1) * 100:.1f} %)'
               + '  | per round five/three: '
-              + ' '.join(f'{f / t:.2f}' for f, t in zip(times['five, pipeline'],
-                                                       times['three models'])))
+              + ' '.join(f'{f / t:.2f}'
+                         for f, t in zip(times['five, pipeline'], times['three models'])))
 
 
 if __name__ == '__main__':

@@ -34,8 +34,8 @@ from dataclasses import asdict, dataclass, field
 import threading
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from facesense_ros.encodings import ImageFormatError, jpeg_to_bgr, to_bgr
 from facesense_ros.config import PARAMETERS
+from facesense_ros.encodings import ImageFormatError, jpeg_to_bgr, to_bgr
 from facesense_ros.face import (EMOTION_LABELS, Face, GENDER_LABELS, head_pose_from_quaternion,
                                 head_pose_quaternion, LANDMARK_NAMES, LOOKING_SCORE)
 import numpy as np

@@ -31,7 +31,7 @@ HEAD_POSE_ANGLES = ('yaw', 'pitch', 'roll')
 
 def attention_score(head_pose, yaw_limit: float, pitch_limit: float) -> Optional[float]:
     """
-    How frontal a head pose is, in (0, 1]; None without a head pose.
+    Return how frontal a head pose is, in (0, 1]; None without a head pose.
 
     With r = max(|yaw| / yaw_limit, |pitch| / pitch_limit) (0 for a face looking straight at
     the camera, 1 on a limit) the score is 1 / (1 + r**2): 1 when frontal, 0.5 exactly on a
@@ -56,7 +56,7 @@ def _matmul(a, b):
 
 def head_rotation(yaw: float, pitch: float, roll: float):
     """
-    The head's rotation in the camera optical frame (x right, y down, z forward), 3x3 rows.
+    Return the head's rotation in the camera optical frame (x right, y down, z forward), 3x3.
 
     OMZ's convention (its interactive_face_detection demo draws the axes with this matrix):
     R = Rz(roll) * Ry(-yaw) * Rx(pitch), angles in degrees, each a right-handed rotation about

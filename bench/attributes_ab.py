@@ -37,7 +37,7 @@ import time
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / 'bench'))
-from bench import bench_frames, SAME_WORK  # noqa: E402, I100 (found through the path above)
+from bench import bench_frames, FIVE_MODELS  # noqa: E402, I100 (found through the path above)
 from facesense_ros.config import PipelineConfig  # noqa: E402, I100
 from facesense_ros.models import ATTRIBUTE_MODEL_CLASSES  # noqa: E402
 from facesense_ros.pipeline import crop_boxes, FacePipeline  # noqa: E402
@@ -86,14 +86,11 @@ def main():
     parser.add_argument('--rounds', type=int, default=7)
     args = parser.parse_args()
     model_dir = os.environ.get('FACESENSE_MODEL_DIR')
-    work = dict(SAME_WORK, min_face_size_head_pose=0, min_face_size_landmarks=0)
-    three = FacePipeline(PipelineConfig(head_pose=False, landmarks=False, **work),
+    three = FacePipeline(PipelineConfig(**dict(FIVE_MODELS, head_pose=False, landmarks=False)),
                          model_dir=model_dir)
-    five = FacePipeline(PipelineConfig(head_pose=True, landmarks=True, **work),
-                        model_dir=model_dir)
+    five = FacePipeline(PipelineConfig(**FIVE_MODELS), model_dir=model_dir)
     # The same files, the attribute models recompiled without a thread limit (every core).
-    all_cores = FacePipeline(PipelineConfig(head_pose=True, landmarks=True, **work),
-                             model_dir=model_dir)
+    all_cores = FacePipeline(PipelineConfig(**FIVE_MODELS), model_dir=model_dir)
     for kind in ATTRIBUTE_MODEL_CLASSES:
         model = all_cores.attribute_models[kind.key]
         all_cores.attribute_models[kind.key] = kind(model.path, 'CPU', 'LATENCY')

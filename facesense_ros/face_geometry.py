@@ -24,6 +24,7 @@ scalp, y to the person's left.
 import math
 from typing import Optional, Sequence, Tuple
 
+from facesense_ros.face import head_pose_quaternion, head_rotation
 import numpy as np
 
 # REP-155's default /humans/faces/width and /humans/faces/height: cropped and aligned faces are
@@ -81,12 +82,6 @@ def crop_matrix(box: Box, size: int = CROP_SIZE, angle: float = 0.0) -> np.ndarr
     return np.hstack([linear, offset[:, None]])
 
 
-def apply_affine(matrix: np.ndarray, points: Points) -> np.ndarray:
-    """Map (x, y) pixel indices through a 2x3 affine matrix (pixel centers at integers)."""
-    pts = np.asarray(points, np.float64).reshape(-1, 2)
-    return pts @ matrix[:, :2].T + matrix[:, 2]
-
-
 def _normalized(point, intrinsics) -> np.ndarray:
     fx, fy, cx, cy = intrinsics
     return np.array([(point[0] - cx) / fx, (point[1] - cy) / fy])
@@ -124,62 +119,33 @@ def face_position(box: Box, landmarks: Optional[Points], head_pose: Optional[Seq
     return np.array([sellion[0] * depth, sellion[1] * depth, depth])
 
 
-def head_pose_matrix(yaw: float, pitch: float, roll: float) -> np.ndarray:
-    """
-    Return OMZ head-pose-estimation-adas-0001's rotation for (yaw, pitch, roll) degrees.
-
-    The convention of OMZ's interactive_face_detection_demo, in the camera optical frame:
-    R = Rz(roll) Ry(yaw) Rx(pitch), applied to a head that faces the camera at (0, 0, 0).
-    """
-    y, p, r = (math.radians(a) for a in (yaw, pitch, roll))
-    rx = np.array([[1, 0, 0], [0, math.cos(p), -math.sin(p)], [0, math.sin(p), math.cos(p)]])
-    ry = np.array([[math.cos(y), 0, -math.sin(y)], [0, 1, 0], [math.sin(y), 0, math.cos(y)]])
-    rz = np.array([[math.cos(r), -math.sin(r), 0], [math.sin(r), math.cos(r), 0], [0, 0, 1]])
-    return rz @ ry @ rx
-
-
-# The REP-155 face frame's axes (columns) in the camera optical frame for a face looking into
-# the camera: x out of the face = toward the camera (-z), y = the person's left = the image's
-# right (+x), z = toward the scalp = up (-y).
+# The REP-155 face frame's axes (columns) in face.head_rotation's head frame, which for a face
+# looking into the camera is the camera optical frame: x out of the face = toward the camera
+# (-z), y = the person's left = the image's right (+x), z = toward the scalp = up (-y).
 FRONTAL_FACE_AXES = np.array([[0.0, 1.0, 0.0],
                               [0.0, 0.0, -1.0],
                               [-1.0, 0.0, 0.0]])
+# The same rotation as a quaternion (x, y, z, w): 120 degrees about (1, 1, -1).
+FRONTAL_FACE_QUATERNION = (0.5, 0.5, -0.5, 0.5)
 
 
 def face_rotation(head_pose: Optional[Sequence[float]]) -> np.ndarray:
     """Return the face frame's axes (columns) in the camera frame; frontal without head pose."""
     if head_pose is None:
         return FRONTAL_FACE_AXES.copy()
-    return head_pose_matrix(*head_pose) @ FRONTAL_FACE_AXES
+    return np.array(head_rotation(*head_pose)) @ FRONTAL_FACE_AXES
 
 
-def quaternion_from_matrix(rotation: np.ndarray) -> Tuple[float, float, float, float]:
-    """Return the unit quaternion (x, y, z, w), w >= 0, of a 3x3 rotation matrix."""
-    m = np.asarray(rotation, np.float64)
-    trace = m[0, 0] + m[1, 1] + m[2, 2]
-    # Shepperd's method: divide by the largest of the four candidates for stability.
-    if trace > max(m[0, 0], m[1, 1], m[2, 2]):
-        s = math.sqrt(1.0 + trace) * 2.0
-        q = ((m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s, s / 4)
-    elif m[0, 0] >= m[1, 1] and m[0, 0] >= m[2, 2]:
-        s = math.sqrt(1.0 + m[0, 0] - m[1, 1] - m[2, 2]) * 2.0
-        q = (s / 4, (m[0, 1] + m[1, 0]) / s, (m[0, 2] + m[2, 0]) / s, (m[2, 1] - m[1, 2]) / s)
-    elif m[1, 1] >= m[2, 2]:
-        s = math.sqrt(1.0 + m[1, 1] - m[0, 0] - m[2, 2]) * 2.0
-        q = ((m[0, 1] + m[1, 0]) / s, s / 4, (m[1, 2] + m[2, 1]) / s, (m[0, 2] - m[2, 0]) / s)
-    else:
-        s = math.sqrt(1.0 + m[2, 2] - m[0, 0] - m[1, 1]) * 2.0
-        q = ((m[0, 2] + m[2, 0]) / s, (m[1, 2] + m[2, 1]) / s, s / 4, (m[1, 0] - m[0, 1]) / s)
-    q = np.array(q) / np.linalg.norm(q)
-    if q[3] < 0:
-        q = -q
-    return tuple(float(v) for v in q)
+def _quaternion_product(a, b) -> Tuple[float, float, float, float]:
+    ax, ay, az, aw = a
+    bx, by, bz, bw = b
+    return (aw * bx + ax * bw + ay * bz - az * by, aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw, aw * bw - ax * bx - ay * by - az * bz)
 
 
-def matrix_from_quaternion(q: Sequence[float]) -> np.ndarray:
-    """Return the 3x3 rotation matrix of a unit quaternion (x, y, z, w)."""
-    x, y, z, w = q
-    return np.array([
-        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+def face_quaternion(head_pose: Optional[Sequence[float]]) -> Tuple[float, float, float, float]:
+    """Return face_rotation as a unit quaternion (x, y, z, w), w >= 0."""
+    head = (0.0, 0.0, 0.0, 1.0) if head_pose is None else head_pose_quaternion(*head_pose)
+    q = np.array(_quaternion_product(head, FRONTAL_FACE_QUATERNION))
+    q /= np.linalg.norm(q)
+    return tuple(float(v) for v in (-q if q[3] < 0 else q))

@@ -163,8 +163,7 @@ def face_transform(face: Face, header, child_frame: str,
     """Return the face_<id> transform: parent = header.frame_id, REP-155's face frame."""
     position = face_geometry.face_position(face.box, face.landmarks, face.head_pose,
                                            intrinsics)
-    qx, qy, qz, qw = face_geometry.quaternion_from_matrix(
-        face_geometry.face_rotation(face.head_pose))
+    qx, qy, qz, qw = face_geometry.face_quaternion(face.head_pose)
     msg = TransformStamped(header=header, child_frame_id=child_frame)
     t = msg.transform.translation
     t.x, t.y, t.z = (float(v) for v in position)

@@ -245,25 +245,29 @@ def test_face_frame_convention():
     assert frontal[:, 2] == pytest.approx([0, -1, 0])
     assert np.linalg.det(frontal) == pytest.approx(1.0)
     assert fg.face_rotation((0, 0, 0)) == pytest.approx(frontal)
-    # Roll tilts the face's up axis in the image plane, yaw swings the face's forward axis
-    # sideways, pitch up or down; each stays a proper rotation.
-    rolled = fg.face_rotation((0, 0, 30))
-    assert rolled[2, 2] == pytest.approx(0.0, abs=1e-9) and rolled[0, 2] != 0
-    turned = fg.face_rotation((30, 0, 0))
-    assert turned[1, 0] == pytest.approx(0.0, abs=1e-9) and abs(turned[0, 0]) == pytest.approx(
-        0.5)
-    pitched = fg.face_rotation((0, 30, 0))
-    assert pitched[0, 0] == pytest.approx(0.0, abs=1e-9) and abs(pitched[1, 0]) == pytest.approx(
-        0.5)
+    # face.head_rotation's measured signs (docs/interfaces.md): positive yaw turns the face
+    # toward the image's right, positive pitch down, positive roll clockwise on screen.
+    assert fg.face_rotation((30, 0, 0))[:, 0] == pytest.approx([0.5, 0, -math.sqrt(0.75)])
+    assert fg.face_rotation((0, 30, 0))[:, 0] == pytest.approx([0, 0.5, -math.sqrt(0.75)])
+    assert fg.face_rotation((0, 0, 30))[:, 2] == pytest.approx([0.5, -math.sqrt(0.75), 0])
 
 
-def test_quaternions_round_trip():
+def _matrix(q):
+    x, y, z, w = q
+    return np.array([
+        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+
+
+def test_face_quaternion_is_the_face_rotation():
+    assert _matrix(fg.FRONTAL_FACE_QUATERNION) == pytest.approx(fg.FRONTAL_FACE_AXES)
+    assert fg.face_quaternion(None) == pytest.approx(fg.FRONTAL_FACE_QUATERNION)
     rng = np.random.default_rng(3)
-    for yaw, pitch, roll in rng.uniform(-180, 180, size=(200, 3)):
-        rotation = fg.face_rotation((yaw, pitch, roll))
-        q = fg.quaternion_from_matrix(rotation)
+    for yaw, pitch, roll in rng.uniform(-89, 89, size=(200, 3)):
+        q = fg.face_quaternion((yaw, pitch, roll))
         assert np.linalg.norm(q) == pytest.approx(1.0) and q[3] >= 0
-        assert fg.matrix_from_quaternion(q) == pytest.approx(rotation, abs=1e-9)
+        assert _matrix(q) == pytest.approx(fg.face_rotation((yaw, pitch, roll)), abs=1e-9)
 
 
 def test_face_transform_and_tf_message():
@@ -277,7 +281,7 @@ def test_face_transform_and_tf_message():
                                                       face.head_pose, INTRINSICS))
     # The sellion projects back onto the eyes' midpoint.
     assert _project(position) == pytest.approx((150.0, 130.0), abs=1e-6)
-    assert fg.matrix_from_quaternion((r.x, r.y, r.z, r.w)) == pytest.approx(
+    assert _matrix((r.x, r.y, r.z, r.w)) == pytest.approx(
         fg.face_rotation(face.head_pose), abs=1e-9)
     assert hc.intrinsics_from_k([0.0] * 9) is None
     assert hc.intrinsics_from_k([FX, 0, 319.5, 0, FX, 239.5, 0, 0, 1]) == INTRINSICS

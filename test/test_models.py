@@ -172,11 +172,11 @@ def test_batch_equals_one_face_at_a_time(age_gender, emotions):
     batched_em = emotions.run(frame, crops)
     assert len(batched_ag) == len(batched_em) == 4
     for i, crop in enumerate(crops):
-        (age, gender), = age_gender.run(frame, [crop])
-        emotion, = emotions.run(frame, [crop])
-        assert abs(age - batched_ag[i][0]) < 0.05
-        assert np.allclose(gender, batched_ag[i][1], atol=1e-3)
-        assert np.allclose(emotion, batched_em[i], atol=1e-3)
+        single_ag, = age_gender.run(frame, [crop])
+        single_em, = emotions.run(frame, [crop])
+        assert abs(single_ag['age'] - batched_ag[i]['age']) < 0.05
+        assert np.allclose(single_ag['gender'], batched_ag[i]['gender'], atol=1e-3)
+        assert np.allclose(single_em['emotion'], batched_em[i]['emotion'], atol=1e-3)
     assert age_gender.run(frame, []) == []
 
 
@@ -185,11 +185,11 @@ def test_attributes_match_the_float_host_path(age_gender, emotions, reference):
     box = reference.detect(frame)[0]['box']
     expected = reference.attributes(frame, box)
     crop = tuple(int(v) for v in box)
-    (age, gender), = age_gender.run(frame, [crop])
+    ours, = age_gender.run(frame, [crop])
     emotion, = emotions.run(frame, [crop])
-    assert abs(age - expected['age']) <= 1.0
-    assert np.allclose(gender, expected['gender'], atol=0.02)
-    assert np.allclose(emotion, expected['emotion'], atol=0.02)
+    assert abs(ours['age'] - expected['age']) <= 1.0
+    assert np.allclose(ours['gender'], expected['gender'], atol=0.02)
+    assert np.allclose(emotion['emotion'], expected['emotion'], atol=0.02)
 
 
 def test_async_gives_the_same_result_as_sync(detector):

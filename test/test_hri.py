@@ -152,8 +152,9 @@ def test_consumer_gets_every_face_topic_agreeing_with_detections(tester, nodes, 
             for inbox in topics.values()) and _tf_for(tf, header) is not None, 5.0)
         if complete:
             break
-    assert complete, (len(tf), [(i, n, len(b)) for i, t in inboxes.items() for n, b in t.items()
-                            if _by_header(b, header) is None])
+    missing = [(i, name) for i, topics in inboxes.items() for name, inbox in topics.items()
+               if _by_header(inbox, header) is None]
+    assert complete, f'tf messages: {len(tf)}; missing: {missing}'
     assert _ids_for(tester, tracked, header) == ids
     records = {r.id: r for r in detections_to_records(detections)}
     prefix = _prefix(ids[0])

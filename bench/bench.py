@@ -472,8 +472,8 @@ def bench_hri(node, image_path, seconds):
         print(f'{mode:>68}  {r["latency_ms_p50"]:>6.1f}  {r["latency_ms_p95"]:>6.1f}  '
               f'{r["cpu_pct"]:>5.0f}  {r["processed_fps"]:>13.1f}  '
               f'{r["hri_messages_per_s"]:>19.0f}  {r["p50_over_off"]:>9.2f}')
-    (OUTPUT / 'bench_hri.json').write_text(json.dumps({'summary': summary, 'runs': runs},
-                                                       indent=2))
+    result = {'summary': summary, 'runs': runs}
+    (OUTPUT / 'bench_hri.json').write_text(json.dumps(result, indent=2))
     return summary
 
 

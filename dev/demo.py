@@ -207,8 +207,8 @@ def summarize(out, recorder, detections_to_records, elapsed, sending, node_rc, a
     if ages:
         print(f'  age                median {np.median(ages):.1f}, '
               f'range {min(ages):.1f}..{max(ages):.1f} years')
-    print(f'  head pose+landmarks {with_geometry} of the {large} faces of >= {GEOMETRY_MIN_PX} px; '
-          f'attention {dict(looking)}')
+    print(f'  head pose+landmarks {with_geometry} of the {large} faces of >= {GEOMETRY_MIN_PX} '
+          f'px; attention {dict(looking)}')
     print(f'  latency stamp->det p50 {np.percentile(lat, 50):.0f} ms, '
           f'p95 {np.percentile(lat, 95):.0f} ms')
     print(f'  node exit code     {node_rc}')

@@ -318,10 +318,11 @@ class AttributeModel(_Wrapper):
             wanted = ' and '.join(
                 (' or '.join(repr(n) for n in names) if names else 'one output')
                 + f' ({count} values)' for names, count in self.outputs.values())
+            article = 'an' if self.role[0] in 'aeiou' else 'a'
             raise ModelError(
-                f'{self.path} is not an {self.role} model: expected one input [1,3,H,W] and '
-                f'outputs {wanted}, found inputs [{", ".join(_describe(model.inputs))}] and '
-                f'outputs [{", ".join(_describe(model.outputs))}]')
+                f'{self.path} is not {article} {self.role} model: expected one input [1,3,H,W] '
+                f'and outputs {wanted}, found inputs [{", ".join(_describe(model.inputs))}] '
+                f'and outputs [{", ".join(_describe(model.outputs))}]')
         self.input_height, self.input_width = inputs[0][2], inputs[0][3]
 
     def _prepare(self, model):

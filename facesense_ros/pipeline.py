@@ -112,7 +112,8 @@ class FacePipeline:
         # The attribute models run side by side (all but the last asynchronously while the
         # last one runs), so each gets its share of the CPUs instead of all fighting over all
         # of them: two models measured 1.4-1.8x faster for 1-10 faces on 2 cores than one
-        # after the other on all cores (bench/NOTES.md); four as well (docs/models.md).
+        # after the other on all cores (bench/NOTES.md); with four, no other arrangement
+        # measured faster (docs/models.md).
         split = len(enabled) > 1 and config.performance_hint == 'LATENCY'
         threads = {'num_threads': max(1, usable_cpus() // len(enabled))} if split else {}
         # In ATTRIBUTE_MODEL_CLASSES order, which is the order they are started in.

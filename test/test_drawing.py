@@ -105,7 +105,7 @@ def test_text_scales_with_image_size():
 
 
 def _with_geometry(face, shift=(0.0, 0.0), head_pose=ASTRONAUT_POSE):
-    """The astronaut's head pose and landmarks, moved into ``face``'s box."""
+    """Return ``face`` with the astronaut's head pose and landmarks moved into its box."""
     scale_x = face.width / (ASTRONAUT_BOX[2] - ASTRONAUT_BOX[0])
     scale_y = face.height / (ASTRONAUT_BOX[3] - ASTRONAUT_BOX[1])
     points = tuple((face.x_min + (x - ASTRONAUT_BOX[0]) * scale_x + shift[0],

@@ -34,6 +34,7 @@ from facesense_ros.pipeline import FacePipeline
 import numpy as np
 import pytest
 from reference import ReferenceFaceGeometry, square_crop
+from test_pipeline import FRAMES as PIPELINE_FRAMES
 
 ANGLE_TOLERANCE_DEG = 1.0
 POINT_TOLERANCE_PX = 1.0
@@ -185,10 +186,6 @@ def test_age_gender_emotions_unchanged_by_the_refactor_and_the_new_models(model_
     CPU and thread count, so they are compared exactly there, and within the seed test's
     tolerances elsewhere. Within one run, turning head pose and landmarks on changes nothing.
     """
-    sys_path = Path(__file__).parent
-    import sys
-    sys.path.insert(0, str(sys_path))
-    import test_pipeline
     expected = json.loads(BEFORE_REFACTOR.read_text())
     exact = usable_cpus() == 2
     configs = {'default': {}, 'tight': {'roi_scale': 1.0}}
@@ -197,7 +194,7 @@ def test_age_gender_emotions_unchanged_by_the_refactor_and_the_new_models(model_
                            model_dir=model_dir)
         four = FacePipeline(PipelineConfig(head_pose=True, landmarks=True, **options),
                             model_dir=model_dir)
-        for name, make in test_pipeline.FRAMES.items():
+        for name, make in PIPELINE_FRAMES.items():
             frame = make()
             ours = _age_gender_emotion(two.process(frame))
             assert _age_gender_emotion(four.process(frame)) == ours, name

@@ -22,6 +22,8 @@ scikit-image's bundled photos), side by side:
   seed          the seed's algorithm (host resize, one synchronous inference per model per face)
                 on the current OpenVINO API (test/reference.py);
   pipeline      FacePipeline.process in-process, frames back to back;
+  five models   the floor and the pipeline again with head pose and landmarks on too, and what
+                the two add to the three-model pipeline (their parameters' default is off);
   node          facesense_node in its own process fed by image_source at 30 fps and at max rate:
                 processed fps, dropped frames, stamp -> Detection2DArray latency (p50/p95/p99),
                 CPU % and peak RSS of the node process.
@@ -66,8 +68,13 @@ NODE_RUNS = ((1, 30.0, 'shm', 'best_effort'), (1, 200.0, 'shm', 'best_effort'),
              (4, 30.0, 'shm', 'reliable'))
 # Ten times the node's usual p95 at 30 fps: a result this late was held up, not slow.
 LATE_MS = 100.0
-# Every face gets age, gender and emotion, as in the seed: the same work in every column.
-SAME_WORK = {'min_face_size_age_gender': 0, 'min_face_size_emotions': 0}
+# Every face gets age, gender and emotion, as in the seed: the same work in every column. The
+# three-model rows have head pose and landmarks off whatever their defaults.
+SAME_WORK = {'min_face_size_age_gender': 0, 'min_face_size_emotions': 0, 'head_pose': False,
+             'landmarks': False}
+# The five-model rows: every face gets every attribute too.
+FIVE_MODELS = dict(SAME_WORK, head_pose=True, landmarks=True, min_face_size_head_pose=0,
+                   min_face_size_landmarks=0)
 
 
 def cpu_model():
@@ -260,7 +267,9 @@ class NodeBench:
         self.node = processes.start('facesense_node', [
             '-r', '__ns:=/bench', '--params-file', str(ROOT / 'config' / 'facesense.yaml'),
             '-p', f'model_dir:={self.model_dir}', '-p', f'reliability:={reliability}',
-            *[a for k, v in SAME_WORK.items() for a in ('-p', f'{k}:={v}')]], self.log)
+            *[a for k, v in SAME_WORK.items()
+              for a in ('-p', f'{k}:={str(v).lower() if isinstance(v, bool) else v}')]],
+            self.log)
         self.stats = ProcessStats(self.node.pid)
         if not self._spin_until(
                 lambda: self.listener.count_publishers('/bench/faces/detections') > 0, 60.0):
@@ -414,9 +423,11 @@ def main():
     OUTPUT.mkdir(exist_ok=True)
     config = PipelineConfig(model_dir=model_dir, **SAME_WORK)
     pipeline = FacePipeline(config)
+    five = FacePipeline(PipelineConfig(model_dir=model_dir, **FIVE_MODELS))
     # The files the pipeline loaded (its precision choice), for the floor and the seed too.
-    paths = [pipeline.detector.path, pipeline.age_gender.path, pipeline.emotions.path]
+    paths = [m.path for m in pipeline.models.values()]
     floor = ModelFloor(paths, config.performance_hint)
+    five_floor = ModelFloor([m.path for m in five.models.values()], config.performance_hint)
     # The seed's algorithm on the very files the pipeline loaded: only the algorithm differs.
     # ReferencePipeline reads its attribute files from these module names when it is built.
     # (Absolute paths: model_dir / an absolute path is that path.)
@@ -432,7 +443,13 @@ def main():
         row.update(interleaved_median_ms({
             'floor_ms': floor.work(n),
             'seed_ms': lambda: seed.process(frame),
-            'pipeline_ms': lambda: pipeline.process(frame)}, args.repeats))
+            'pipeline_ms': lambda: pipeline.process(frame),
+            'five_floor_ms': five_floor.work(n),
+            'five_pipeline_ms': lambda: five.process(frame)}, args.repeats))
+        row['five_over_floor'] = row['five_pipeline_ms'] / row['five_floor_ms']
+        # What head pose and landmarks add to the three-model pipeline.
+        row['new_models_ms'] = row['five_pipeline_ms'] - row['pipeline_ms']
+        row['new_models_pct'] = 100.0 * row['new_models_ms'] / row['pipeline_ms']
         row['pipeline_30fps_ms'] = paced_median_ms(lambda: pipeline.process(frame), 30.0,
                                                    args.repeats)
         row['pipeline_fps'] = 1000.0 / row['pipeline_ms']
@@ -471,6 +488,13 @@ def report(rows, node_results, idle, ov_version, args, node_rc, transport_only=N
               f'{r["seed_ms"]:>7.2f}  {r["pipeline_ms"]:>11.2f}  {r["pipeline_fps"]:>12.1f}  '
               f'{r["speedup_vs_seed"]:>6.2f}  {r["pipeline_over_floor"]:>7.2f}  '
               f'{r["pipeline_30fps_ms"]:>21.2f}')
+    print()
+    print('five models (+ head pose, landmarks): faces  floor ms  pipeline ms  / floor  '
+          'added to the three-model pipeline')
+    for r in rows:
+        print(f'{r["faces"]:>42}  {r["five_floor_ms"]:>8.2f}  {r["five_pipeline_ms"]:>11.2f}  '
+              f'{r["five_over_floor"]:>7.2f}  {r["new_models_ms"]:>+6.2f} ms '
+              f'({r["new_models_pct"]:+.0f} %)')
     if node_results:
         pipeline_ms = {r['faces']: r['pipeline_ms'] for r in rows}
         print()

@@ -33,10 +33,28 @@ DETECTORS = (
 )
 AGE_GENDER_MODEL = 'age-gender-recognition-retail-0013'
 EMOTIONS_MODEL = 'emotions-recognition-retail-0003'
+HEAD_POSE_MODEL = 'head-pose-estimation-adas-0001'
+LANDMARKS_MODEL = 'landmarks-regression-retail-0009'
+# Every attribute model by its parameter key: ``<key>`` turns it on, ``<key>_precisions`` and
+# ``min_face_size_<key>`` configure it (models.ATTRIBUTE_MODEL_CLASSES has one class per key).
+ATTRIBUTE_MODELS = {
+    'age_gender': AGE_GENDER_MODEL,
+    'emotions': EMOTIONS_MODEL,
+    'head_pose': HEAD_POSE_MODEL,
+    'landmarks': LANDMARKS_MODEL,
+}
 # OMZ publishes these precisions; the first one found on disk wins.
 PRECISIONS = ('FP16-INT8', 'FP16', 'FP32')
 PERFORMANCE_HINTS = ('LATENCY', 'THROUGHPUT')
 PRIVACY_MODES = ('off', 'blur', 'pixelate')
+# Whether head pose and landmarks run by default. The rule: on if together they add at most
+# 15 % to the 4-face frame time. Measured +33 % (9.5 -> 12.6 ms, bench/attributes_ab.py,
+# docs/models.md): off.
+HEAD_POSE_DEFAULT = False
+LANDMARKS_DEFAULT = False
+# "Looking at the camera" limits (degrees), measured on the sample photos (docs/models.md).
+ATTENTION_YAW_DEFAULT = 20.0
+ATTENTION_PITCH_DEFAULT = 20.0
 
 
 @dataclass(frozen=True)
@@ -85,11 +103,19 @@ _SPECS = (
               '$FACESENSE_MODEL_DIR, then ~/.cache/facesense_ros/models.', needs_reload=True),
     ParamSpec('age_gender', True, 'Run age-gender-recognition-retail-0013.', needs_reload=True),
     ParamSpec('emotions', True, 'Run emotions-recognition-retail-0003.', needs_reload=True),
+    ParamSpec('head_pose', HEAD_POSE_DEFAULT, 'Run head-pose-estimation-adas-0001.',
+              needs_reload=True),
+    ParamSpec('landmarks', LANDMARKS_DEFAULT, 'Run landmarks-regression-retail-0009.',
+              needs_reload=True),
     ParamSpec('detector_precisions', PRECISIONS, 'Precisions to try for the detector, in order.',
               choices=PRECISIONS, needs_reload=True),
     ParamSpec('age_gender_precisions', PRECISIONS, 'Precisions to try for age-gender, in order.',
               choices=PRECISIONS, needs_reload=True),
     ParamSpec('emotions_precisions', PRECISIONS, 'Precisions to try for emotions, in order.',
+              choices=PRECISIONS, needs_reload=True),
+    ParamSpec('head_pose_precisions', PRECISIONS, 'Precisions to try for head pose, in order.',
+              choices=PRECISIONS, needs_reload=True),
+    ParamSpec('landmarks_precisions', PRECISIONS, 'Precisions to try for landmarks, in order.',
               choices=PRECISIONS, needs_reload=True),
     ParamSpec('device', 'CPU', 'OpenVINO device: CPU, GPU, NPU, AUTO, ...', needs_reload=True),
     ParamSpec('performance_hint', 'LATENCY', 'OpenVINO performance hint.',
@@ -101,6 +127,9 @@ _SPECS = (
               '(1.0 = the detector box, as the seed did).', 1.0, 2.0),
     ParamSpec('min_face_size_age_gender', 62, 'Smaller faces (px) get no age/gender.', 0, 4096),
     ParamSpec('min_face_size_emotions', 64, 'Smaller faces (px) get no emotion.', 0, 4096),
+    # The models' input sizes (60x60, 48x48): smaller faces would be upscaled.
+    ParamSpec('min_face_size_head_pose', 60, 'Smaller faces (px) get no head pose.', 0, 4096),
+    ParamSpec('min_face_size_landmarks', 48, 'Smaller faces (px) get no landmarks.', 0, 4096),
     # --- tracking, smoothing, privacy ---
     ParamSpec('tracking', True, 'Give faces stable ids across frames.'),
     ParamSpec('track_timeout', 1.0, 'Seconds a lost track is kept before its id retires.',
@@ -111,8 +140,15 @@ _SPECS = (
               0.01, 1.0),
     ParamSpec('gender_smoothing', 0.2, 'Weight of a new gender measurement.', 0.01, 1.0),
     ParamSpec('emotion_smoothing', 0.4, 'Weight of a new emotion measurement.', 0.01, 1.0),
+    ParamSpec('head_pose_smoothing', 0.5, 'Weight of a new head pose measurement.', 0.01, 1.0),
+    ParamSpec('landmarks_smoothing', 0.6, 'Weight of a new landmarks measurement (smoothed '
+              'relative to the face box, so they follow a moving face).', 0.01, 1.0),
     ParamSpec('attribute_interval', 1, 'Run attribute models on a tracked face every N frames.',
               1, 100),
+    ParamSpec('attention_yaw', ATTENTION_YAW_DEFAULT, 'Looking at the camera: |yaw| up to '
+              'this (degrees).', 1.0, 90.0),
+    ParamSpec('attention_pitch', ATTENTION_PITCH_DEFAULT, 'Looking at the camera: |pitch| up '
+              'to this (degrees).', 1.0, 90.0),
     ParamSpec('privacy_mode', 'off', 'Hide faces in the annotated image.',
               choices=PRIVACY_MODES),
 )
@@ -165,9 +201,13 @@ class PipelineConfig(_Checked):
     model_dir: str = _default('model_dir')
     age_gender: bool = _default('age_gender')
     emotions: bool = _default('emotions')
+    head_pose: bool = _default('head_pose')
+    landmarks: bool = _default('landmarks')
     detector_precisions: Tuple[str, ...] = _default('detector_precisions')
     age_gender_precisions: Tuple[str, ...] = _default('age_gender_precisions')
     emotions_precisions: Tuple[str, ...] = _default('emotions_precisions')
+    head_pose_precisions: Tuple[str, ...] = _default('head_pose_precisions')
+    landmarks_precisions: Tuple[str, ...] = _default('landmarks_precisions')
     device: str = _default('device')
     performance_hint: str = _default('performance_hint')
     confidence_threshold: float = _default('confidence_threshold')
@@ -175,11 +215,18 @@ class PipelineConfig(_Checked):
     roi_scale: float = _default('roi_scale')
     min_face_size_age_gender: int = _default('min_face_size_age_gender')
     min_face_size_emotions: int = _default('min_face_size_emotions')
+    min_face_size_head_pose: int = _default('min_face_size_head_pose')
+    min_face_size_landmarks: int = _default('min_face_size_landmarks')
 
 
 @dataclass(frozen=True)
 class TrackingConfig(_Checked):
-    """How faces are tracked and their attributes smoothed, and the annotated image's privacy."""
+    """
+    How faces are tracked and smoothed, when a face counts as looking, and the image's privacy.
+
+    Everything that happens after the models: FacePerception, the Detection2D encoding
+    (attention) and the annotated image use it.
+    """
 
     tracking: bool = _default('tracking')
     track_timeout: float = _default('track_timeout')
@@ -188,7 +235,11 @@ class TrackingConfig(_Checked):
     age_smoothing: float = _default('age_smoothing')
     gender_smoothing: float = _default('gender_smoothing')
     emotion_smoothing: float = _default('emotion_smoothing')
+    head_pose_smoothing: float = _default('head_pose_smoothing')
+    landmarks_smoothing: float = _default('landmarks_smoothing')
     attribute_interval: int = _default('attribute_interval')
+    attention_yaw: float = _default('attention_yaw')
+    attention_pitch: float = _default('attention_pitch')
     privacy_mode: str = _default('privacy_mode')
 
 

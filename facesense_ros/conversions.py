@@ -22,6 +22,11 @@ The Detection2D convention (docs/interfaces.md):
 * ``results``: one ObjectHypothesisWithPose per class, its ``pose.pose.position`` = bbox center:
   ``face`` (detector score), ``gender:female`` and ``gender:male`` (probabilities summing to 1),
   ``emotion:neutral|happy|sad|surprise|anger`` (summing to 1), ``age`` with score = years / 100.
+* With a head pose: the ``face`` hypothesis's ``pose.pose.orientation`` is the head's rotation
+  in the camera optical frame (face.head_pose_quaternion), and ``attention:looking`` scores how
+  frontal the face is (face.attention_score; >= 0.5: looking at the camera).
+* With landmarks: ``landmark:<name>`` per point of LANDMARK_NAMES, ``pose.pose.position`` = the
+  point in pixels (z 0), score 1 (the model gives no confidence).
   An attribute that was not computed has no hypotheses at all.
 """
 
@@ -29,8 +34,10 @@ from dataclasses import asdict, dataclass, field
 import threading
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from facesense_ros.config import PARAMETERS
 from facesense_ros.encodings import ImageFormatError, jpeg_to_bgr, to_bgr
-from facesense_ros.face import EMOTION_LABELS, Face, GENDER_LABELS
+from facesense_ros.face import (EMOTION_LABELS, Face, GENDER_LABELS, head_pose_from_quaternion,
+                                head_pose_quaternion, LANDMARK_NAMES, LOOKING_SCORE)
 import numpy as np
 from sensor_msgs.msg import Image
 from vision_msgs.msg import (Detection2D, Detection2DArray, LabelInfo, ObjectHypothesisWithPose,
@@ -40,9 +47,17 @@ FACE_CLASS = 'face'
 AGE_CLASS = 'age'
 GENDER_CLASSES = tuple(f'gender:{label}' for label in GENDER_LABELS)
 EMOTION_CLASSES = tuple(f'emotion:{label}' for label in EMOTION_LABELS)
+ATTENTION_CLASS = 'attention:looking'
+LANDMARK_CLASSES = tuple(f'landmark:{name}' for name in LANDMARK_NAMES)
 # Every class a Detection2D may carry; its position here is its LabelInfo class_id (stable:
 # new classes are only ever appended).
-CLASSES = (FACE_CLASS,) + GENDER_CLASSES + EMOTION_CLASSES + (AGE_CLASS,)
+CLASSES = ((FACE_CLASS,) + GENDER_CLASSES + EMOTION_CLASSES + (AGE_CLASS, ATTENTION_CLASS)
+           + LANDMARK_CLASSES)
+# The score of a landmark hypothesis: the model gives points, no confidence.
+LANDMARK_SCORE = 1.0
+# (yaw, pitch) limits of "looking at the camera" when the caller gives none: the parameters'.
+DEFAULT_ATTENTION_LIMITS = (PARAMETERS['attention_yaw'].default,
+                            PARAMETERS['attention_pitch'].default)
 # Age travels as a score in [0, 1]: years / AGE_SCALE.
 AGE_SCALE = 100.0
 
@@ -127,14 +142,30 @@ def _hypothesis(class_id: str, score: float, center: Tuple[float, float]):
     return hyp
 
 
-def face_to_detection(face: Face, header, index: int = 0) -> Detection2D:
-    """Return one Face as a Detection2D (id = track_id, or ``index`` without tracking)."""
+def face_to_detection(face: Face, header, index: int = 0,
+                      attention_limits=DEFAULT_ATTENTION_LIMITS) -> Detection2D:
+    """
+    Return one Face as a Detection2D (id = track_id, or ``index`` without tracking).
+
+    ``attention_limits`` are the (yaw, pitch) degrees of attention_score (the node passes its
+    attention_yaw and attention_pitch parameters).
+    """
     det = Detection2D(header=header)
     det.id = str(face.track_id if face.track_id is not None else index)
     center = tuple(float(c) for c in face.center)
     det.bbox.center.position.x, det.bbox.center.position.y = center
     det.bbox.size_x, det.bbox.size_y = float(face.width), float(face.height)
-    det.results.append(_hypothesis(FACE_CLASS, face.score, center))
+    face_hyp = _hypothesis(FACE_CLASS, face.score, center)
+    det.results.append(face_hyp)
+    if face.head_pose is not None:
+        orientation = face_hyp.pose.pose.orientation
+        orientation.x, orientation.y, orientation.z, orientation.w = \
+            head_pose_quaternion(*face.head_pose)
+        det.results.append(_hypothesis(ATTENTION_CLASS, face.attention(*attention_limits),
+                                       center))
+    if face.landmarks is not None:
+        det.results.extend(_hypothesis(c, LANDMARK_SCORE, point)
+                           for c, point in zip(LANDMARK_CLASSES, face.landmarks))
     if face.gender is not None:
         det.results.extend(_hypothesis(c, p, center) for c, p in zip(GENDER_CLASSES, face.gender))
     if face.emotion is not None:
@@ -145,10 +176,12 @@ def face_to_detection(face: Face, header, index: int = 0) -> Detection2D:
     return det
 
 
-def faces_to_detections(faces: Sequence[Face], header) -> Detection2DArray:
+def faces_to_detections(faces: Sequence[Face], header,
+                        attention_limits=DEFAULT_ATTENTION_LIMITS) -> Detection2DArray:
     """Return the faces of one frame as a Detection2DArray with ``header`` (empty if none)."""
     msg = Detection2DArray(header=header)
-    msg.detections = [face_to_detection(face, header, index) for index, face in enumerate(faces)]
+    msg.detections = [face_to_detection(face, header, index, attention_limits)
+                      for index, face in enumerate(faces)]
     return msg
 
 
@@ -165,8 +198,10 @@ class FaceRecord:
     One face decoded from a Detection2D: what a consumer needs, typed.
 
     ``box`` is (x_min, y_min, x_max, y_max) in input-image pixels. ``gender`` is (female, male)
-    and ``emotion`` (neutral, happy, sad, surprise, anger) probabilities; ``age`` in years.
-    Attributes the node did not compute are None. ``labels`` holds every hypothesis by class id.
+    and ``emotion`` (neutral, happy, sad, surprise, anger) probabilities; ``age`` in years;
+    ``head_pose`` (yaw, pitch, roll) degrees; ``landmarks`` five (x, y) pixels in
+    LANDMARK_NAMES order; ``attention`` the ``attention:looking`` score. Attributes the node
+    did not compute are None. ``labels`` holds every hypothesis's score by class id.
     """
 
     id: str
@@ -176,6 +211,14 @@ class FaceRecord:
     gender: Optional[Tuple[float, float]] = None
     emotion: Optional[Tuple[float, float, float, float, float]] = None
     labels: Dict[str, float] = field(default_factory=dict)
+    head_pose: Optional[Tuple[float, float, float]] = None
+    landmarks: Optional[Tuple[Tuple[float, float], ...]] = None
+    attention: Optional[float] = None
+
+    @property
+    def looking(self) -> Optional[bool]:
+        """Whether the face looks at the camera (attention >= 0.5), or None without a pose."""
+        return None if self.attention is None else self.attention >= LOOKING_SCORE
 
     @property
     def center(self) -> Tuple[float, float]:
@@ -212,7 +255,12 @@ class FaceRecord:
         return None if self.emotion is None else max(self.emotion)
 
     def describe(self) -> str:
-        """One line: ``id=3 gender=female(0.93) age=34 emotion=happy(0.81)``."""
+        """
+        One line: ``id=3 gender=female(0.93) age=34 emotion=happy(0.81)``.
+
+        With head pose and landmarks: ``... yaw/pitch/roll=-2/11/1 looking=yes(0.76)
+        landmarks=5``.
+        """
         parts = [f'id={self.id}']
         if self.gender is not None:
             parts.append(f'gender={self.gender_label}({self.gender_score:.2f})')
@@ -220,12 +268,18 @@ class FaceRecord:
             parts.append(f'age={self.age:.0f}')
         if self.emotion is not None:
             parts.append(f'emotion={self.emotion_label}({self.emotion_score:.2f})')
+        if self.head_pose is not None:
+            parts.append('yaw/pitch/roll=' + '/'.join(f'{a:.0f}' for a in self.head_pose))
+            parts.append(f'looking={"yes" if self.looking else "no"}({self.attention:.2f})')
+        if self.landmarks is not None:
+            parts.append(f'landmarks={len(self.landmarks)}')
         return ' '.join(parts)
 
     def to_face(self) -> Face:
         """Return the record as a Face (track_id from the id when it is a number)."""
         return Face(*self.box, score=self.score, age=self.age, gender=self.gender,
-                    emotion=self.emotion, track_id=self.track_id)
+                    emotion=self.emotion, track_id=self.track_id, head_pose=self.head_pose,
+                    landmarks=self.landmarks)
 
     def to_dict(self) -> dict:
         """Plain types for JSON."""
@@ -242,9 +296,21 @@ def detection_to_face_record(det: Detection2D) -> FaceRecord:
     emotion = (tuple(labels[c] for c in EMOTION_CLASSES)
                if all(c in labels for c in EMOTION_CLASSES) else None)
     age = labels[AGE_CLASS] * AGE_SCALE if AGE_CLASS in labels else None
+    head_pose = None
+    # The face pose's orientation is a head pose only when attention:looking says so (without
+    # one it is the message's default identity).
+    face_hyp = next((r for r in det.results if r.hypothesis.class_id == FACE_CLASS), None)
+    if ATTENTION_CLASS in labels and face_hyp is not None:
+        q = face_hyp.pose.pose.orientation
+        head_pose = head_pose_from_quaternion(q.x, q.y, q.z, q.w)
+    points = {r.hypothesis.class_id: (r.pose.pose.position.x, r.pose.pose.position.y)
+              for r in det.results if r.hypothesis.class_id in LANDMARK_CLASSES}
+    landmarks = (tuple(points[c] for c in LANDMARK_CLASSES)
+                 if len(points) == len(LANDMARK_CLASSES) else None)
     return FaceRecord(id=det.id, box=(cx - half_w, cy - half_h, cx + half_w, cy + half_h),
                       score=labels.get(FACE_CLASS, 0.0), age=age, gender=gender,
-                      emotion=emotion, labels=labels)
+                      emotion=emotion, labels=labels, head_pose=head_pose,
+                      landmarks=landmarks, attention=labels.get(ATTENTION_CLASS))
 
 
 def detections_to_records(msg: Detection2DArray) -> List[FaceRecord]:

@@ -16,8 +16,9 @@
 Annotated images: a box and a label per face, optionally with the faces blurred or pixelated.
 
 Everything is drawn with vectorised OpenCV calls on a copy of the input. Boxes are drawn just
-inside the face box and labels in a rectangle returned by :func:`label_rect`, so every pixel
-outside the face boxes and label rectangles is exactly the input's.
+inside the face box, the head-pose axes and the five landmarks clipped to it, and labels in a
+rectangle returned by :func:`label_rect`, so every pixel outside the face boxes and label
+rectangles is exactly the input's.
 """
 
 import math
@@ -27,7 +28,7 @@ import cv2
 import numpy as np
 
 from .config import PRIVACY_MODES
-from .face import Face
+from .face import Face, head_rotation
 
 Rect = Tuple[int, int, int, int]
 
@@ -61,6 +62,17 @@ BLUR_WORKING_KERNEL = 16
 # 'pixelate' turns each face box into this many blocks per side: 8x8 keeps the head's outline
 # but no identity.
 PIXELATE_BLOCKS = 8
+# Head-pose axes, as OMZ's interactive_face_detection demo draws them (BGR): the head's x (the
+# person's left) red, y (down) green, the face's normal (towards the camera) blue; each as
+# long as this fraction of the box height, projected orthographically.
+AXIS_COLORS = ((0, 0, 255), (0, 255, 0), (255, 0, 0))
+AXIS_LENGTH = 0.4
+# Landmark dots: this fraction of the box's shorter side as radius (at least 1 px), white in a
+# 1 px black ring: no track colour or axis is white, and the ring keeps them visible on light
+# skin.
+LANDMARK_RADIUS = 1.0 / 40.0
+LANDMARK_COLOR = (255, 255, 255)
+LANDMARK_RING_COLOR = (0, 0, 0)
 
 
 class DrawingError(ValueError):
@@ -192,10 +204,44 @@ def hide_faces(image_bgr: np.ndarray, faces: Sequence, mode: str) -> np.ndarray:
     return out
 
 
+def draw_geometry(out: np.ndarray, face: Face, thickness: int) -> None:
+    """
+    Draw ``face``'s head-pose axes and landmarks into ``out``, clipped to the face box.
+
+    The axes start at the nose tip (the box center without landmarks). Nothing is drawn for
+    a face without head pose and landmarks, or outside the image.
+    """
+    rect = box_rect(face, out.shape)
+    if rect is None or (face.head_pose is None and face.landmarks is None):
+        return
+    x0, y0, x1, y1 = rect
+    # Drawn on a copy of the box's pixels: OpenCV clips to it, nothing leaks outside the box.
+    patch = np.ascontiguousarray(out[y0:y1, x0:x1])
+
+    def local(point):
+        return (int(round(point[0] - x0)), int(round(point[1] - y0)))
+    if face.head_pose is not None:
+        origin = face.landmarks[2] if face.landmarks is not None else face.center
+        rotation = np.array(head_rotation(*face.head_pose))
+        length = AXIS_LENGTH * face.height
+        # Head x and y, and the face's normal (the head's -z) in camera coordinates.
+        for axis, color in zip((rotation[:, 0], rotation[:, 1], -rotation[:, 2]), AXIS_COLORS):
+            end = (origin[0] + axis[0] * length, origin[1] + axis[1] * length)
+            cv2.line(patch, local(origin), local(end), color, thickness, cv2.LINE_AA)
+    if face.landmarks is not None:
+        radius = max(1, int(round(min(face.width, face.height) * LANDMARK_RADIUS)))
+        for point in face.landmarks:
+            cv2.circle(patch, local(point), radius + 1, LANDMARK_RING_COLOR, -1, cv2.LINE_AA)
+            cv2.circle(patch, local(point), radius, LANDMARK_COLOR, -1, cv2.LINE_AA)
+    out[y0:y1, x0:x1] = patch
+
+
 def annotate(image_bgr: np.ndarray, faces: Sequence[Face], privacy_mode: str = 'off',
              hidden_boxes: Sequence[Tuple[float, float, float, float]] = ()) -> np.ndarray:
     """
     Return a new image with a box and a ``#id F 34 happy`` label per face.
+
+    Faces with a head pose get its axes, faces with landmarks their five points (draw_geometry).
 
     ``image_bgr`` is an HxWx3 uint8 BGR image and is never modified. With ``privacy_mode``
     'blur' or 'pixelate' the face boxes, and ``hidden_boxes`` (e.g. FacePerception's
@@ -221,6 +267,7 @@ def annotate(image_bgr: np.ndarray, faces: Sequence[Face], privacy_mode: str = '
         out[y1 - t:y1, x0:x1] = color
         out[y0:y1, x0:x0 + t] = color
         out[y0:y1, x1 - t:x1] = color
+        draw_geometry(out, face, box_thickness)
     for face in faces:
         rect = label_rect(face, out.shape)
         if rect is None:

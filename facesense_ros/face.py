@@ -29,6 +29,91 @@ LANDMARK_NAMES = ('right_eye', 'left_eye', 'nose_tip', 'right_mouth_corner', 'le
 HEAD_POSE_ANGLES = ('yaw', 'pitch', 'roll')
 
 
+def attention_score(head_pose, yaw_limit: float, pitch_limit: float) -> Optional[float]:
+    """
+    Return how frontal a head pose is, in (0, 1]; None without a head pose.
+
+    With r = max(|yaw| / yaw_limit, |pitch| / pitch_limit) (0 for a face looking straight at
+    the camera, 1 on a limit) the score is 1 / (1 + r**2): 1 when frontal, 0.5 exactly on a
+    limit, 0.2 at twice a limit. So "looking at the camera" is score >= 0.5. Roll (a tilted
+    head) does not change where the face looks.
+    """
+    if head_pose is None:
+        return None
+    yaw, pitch = head_pose[0], head_pose[1]
+    r = max(abs(yaw) / yaw_limit, abs(pitch) / pitch_limit)
+    return 1.0 / (1.0 + r * r)
+
+
+# attention_score at which a face counts as looking at the camera: on a yaw or pitch limit.
+LOOKING_SCORE = 0.5
+
+
+def _matmul(a, b):
+    return tuple(tuple(sum(a[i][k] * b[k][j] for k in range(3)) for j in range(3))
+                 for i in range(3))
+
+
+def head_rotation(yaw: float, pitch: float, roll: float):
+    """
+    Return the head's rotation in the camera optical frame (x right, y down, z forward), 3x3.
+
+    OMZ's convention (its interactive_face_detection demo draws the axes with this matrix):
+    R = Rz(roll) * Ry(-yaw) * Rx(pitch), angles in degrees, each a right-handed rotation about
+    the camera axis. It maps head-frame vectors into the camera frame; the head frame of a face
+    looking straight at the camera is the camera frame itself (x towards the person's left, y
+    down, z out of the back of the head: the face looks along -z). So positive yaw turns the
+    face towards the image's right, positive pitch down, positive roll tilts it clockwise as
+    seen in the image.
+    """
+    y, p, r = (math.radians(a) for a in (yaw, pitch, roll))
+    rx = ((1.0, 0.0, 0.0), (0.0, math.cos(p), -math.sin(p)), (0.0, math.sin(p), math.cos(p)))
+    ry = ((math.cos(-y), 0.0, math.sin(-y)), (0.0, 1.0, 0.0), (-math.sin(-y), 0.0, math.cos(-y)))
+    rz = ((math.cos(r), -math.sin(r), 0.0), (math.sin(r), math.cos(r), 0.0), (0.0, 0.0, 1.0))
+    return _matmul(rz, _matmul(ry, rx))
+
+
+def head_pose_quaternion(yaw: float, pitch: float, roll: float) -> Tuple[float, ...]:
+    """Return head_rotation as a unit quaternion (x, y, z, w), w >= 0 (geometry_msgs order)."""
+    m = head_rotation(yaw, pitch, roll)
+    # Shepperd's method: divide by the largest of the four candidates (never near zero).
+    trace = m[0][0] + m[1][1] + m[2][2]
+    candidates = (trace, m[0][0], m[1][1], m[2][2])
+    largest = max(range(4), key=candidates.__getitem__)
+    if largest == 0:
+        w = math.sqrt(1.0 + trace) / 2.0
+        q = ((m[2][1] - m[1][2]) / (4 * w), (m[0][2] - m[2][0]) / (4 * w),
+             (m[1][0] - m[0][1]) / (4 * w), w)
+    elif largest == 1:
+        x = math.sqrt(1.0 + 2 * m[0][0] - trace) / 2.0
+        q = (x, (m[0][1] + m[1][0]) / (4 * x), (m[0][2] + m[2][0]) / (4 * x),
+             (m[2][1] - m[1][2]) / (4 * x))
+    elif largest == 2:
+        y = math.sqrt(1.0 + 2 * m[1][1] - trace) / 2.0
+        q = ((m[0][1] + m[1][0]) / (4 * y), y, (m[1][2] + m[2][1]) / (4 * y),
+             (m[0][2] - m[2][0]) / (4 * y))
+    else:
+        z = math.sqrt(1.0 + 2 * m[2][2] - trace) / 2.0
+        q = ((m[0][2] + m[2][0]) / (4 * z), (m[1][2] + m[2][1]) / (4 * z), z,
+             (m[1][0] - m[0][1]) / (4 * z))
+    return tuple(-v for v in q) if q[3] < 0 else q
+
+
+def head_pose_from_quaternion(x: float, y: float, z: float, w: float) -> Tuple[float, ...]:
+    """Return (yaw, pitch, roll) degrees of a head_pose_quaternion (|yaw| < 90)."""
+    norm = math.sqrt(x * x + y * y + z * z + w * w)
+    x, y, z, w = x / norm, y / norm, z / norm, w / norm
+    # R = Rz(roll) Ry(beta) Rx(pitch) with beta = -yaw: the z-y-x Tait-Bryan decomposition.
+    r20 = 2.0 * (x * z - w * y)
+    r21 = 2.0 * (y * z + w * x)
+    r22 = 1.0 - 2.0 * (x * x + y * y)
+    r10 = 2.0 * (x * y + w * z)
+    r00 = 1.0 - 2.0 * (y * y + z * z)
+    beta = math.asin(max(-1.0, min(1.0, -r20)))
+    return (math.degrees(-beta), math.degrees(math.atan2(r21, r22)),
+            math.degrees(math.atan2(r10, r00)))
+
+
 def _check_probabilities(name, values, labels):
     if values is None:
         return
@@ -132,6 +217,10 @@ class Face:
         if self.gender is None:
             return None
         return GENDER_LABELS[0] if self.gender[0] >= self.gender[1] else GENDER_LABELS[1]
+
+    def attention(self, yaw_limit: float, pitch_limit: float) -> Optional[float]:
+        """Return attention_score of this face's head pose (None when it has none)."""
+        return attention_score(self.head_pose, yaw_limit, pitch_limit)
 
     def with_attributes(self, **changes) -> 'Face':
         """Return a copy with some fields replaced (validated again)."""

@@ -43,7 +43,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 import urllib.error
 import urllib.request
 
-from .config import AGE_GENDER_MODEL, DETECTORS, EMOTIONS_MODEL, PARAMETERS, PRECISIONS
+from .config import ATTRIBUTE_MODELS, DETECTORS, PARAMETERS, PRECISIONS
 
 LOGGER = logging.getLogger('facesense_ros')
 ENV_MODEL_DIR = 'FACESENSE_MODEL_DIR'
@@ -332,11 +332,13 @@ def _remove_empty_dirs(directory: Path, stop: Path) -> None:
 
 
 def _all_models() -> Tuple[str, ...]:
-    return DETECTORS + (AGE_GENDER_MODEL, EMOTIONS_MODEL)
+    return DETECTORS + tuple(ATTRIBUTE_MODELS.values())
 
 
 def _default_models() -> Tuple[str, ...]:
-    return (PARAMETERS['detector'].default, AGE_GENDER_MODEL, EMOTIONS_MODEL)
+    # The default detector and every attribute model (those off by default too, so that
+    # turning one on later needs no download).
+    return (PARAMETERS['detector'].default,) + tuple(ATTRIBUTE_MODELS.values())
 
 
 def _command_list(args) -> int:

@@ -36,7 +36,7 @@ from openvino import Layout, PartialShape, Type
 from openvino.preprocess import PrePostProcessor, ResizeAlgorithm
 
 from .config import PERFORMANCE_HINTS, PRECISIONS
-from .face import Face
+from .face import Face, HEAD_POSE_ANGLES, LANDMARK_NAMES
 # One error class for the whole model path (store and wrappers): the node catches just this.
 from .model_store import ModelError
 
@@ -282,27 +282,47 @@ class FaceDetector(_Wrapper):
         return self.postprocess(outputs, (frame.shape[1], frame.shape[0]), threshold, max_faces)
 
 
-class _BatchedClassifier(_Wrapper):
-    """A 1x3xHxW classifier run on all faces of a frame in one inference (dynamic batch)."""
+class AttributeModel(_Wrapper):
+    """
+    A 1x3xHxW face model run on the crops of all faces of a frame in one inference.
 
-    # {output name: number of values per face}
-    expected_outputs: Dict[str, int] = {}
+    One class per model: ``key`` names its parameters (``<key>``, ``<key>_precisions``,
+    ``min_face_size_<key>``) and ``config.ATTRIBUTE_MODELS[key]`` its OMZ name; ``crop`` says
+    which box it wants (``'roi'``: the box squared and scaled by ``roi_scale``; ``'tight'``: the
+    detector's box); ``outputs`` binds each logical output to the first port name found among
+    its candidates with the given number of values per face (an empty tuple of names binds by
+    that count alone, for models whose port names are numbers); ``postprocess`` turns a batch
+    into Face field values.
+    """
+
+    key = ''
+    crop = 'roi'
+    # Batches smaller than this are padded with copies of their last crop (see LandmarksModel).
+    min_batch = 1
+    # {logical output: (accepted port names, values per face)}
+    outputs: Dict[str, Tuple[Tuple[str, ...], int]] = {}
 
     def _check(self, model):
-        found = {}
-        for port in model.outputs:
-            dims = _static_dims(port)
-            for name in port.get_names():
-                found[name] = int(np.prod(dims[1:])) if dims else -1
         inputs = [_static_dims(i) for i in model.inputs]
         good_input = len(inputs) == 1 and len(inputs[0]) == 4 and inputs[0][:2] == (1, 3)
-        good_outputs = all(found.get(n) == k for n, k in self.expected_outputs.items())
-        if not (good_input and good_outputs):
-            wanted = ' and '.join(f'{n!r} ({k} values)' for n, k in self.expected_outputs.items())
+        self._bound: Dict[str, str] = {}
+        for logical, (names, count) in self.outputs.items():
+            ports = [p for p in model.outputs
+                     if int(np.prod(_static_dims(p)[1:] or (-1,))) == count
+                     and (not names or set(names) & p.get_names())]
+            if len(ports) == 1 or (names and ports):
+                port = ports[0]
+                self._bound[logical] = next((n for n in names if n in port.get_names()),
+                                            port.get_any_name())
+        if not (good_input and len(self._bound) == len(self.outputs)):
+            wanted = ' and '.join(
+                (' or '.join(repr(n) for n in names) if names else 'one output')
+                + f' ({count} values)' for names, count in self.outputs.values())
+            article = 'an' if self.role[0] in 'aeiou' else 'a'
             raise ModelError(
-                f'{self.path} is not an {self.role} model: expected one input [1,3,H,W] and '
-                f'outputs {wanted}, found inputs [{", ".join(_describe(model.inputs))}] and '
-                f'outputs [{", ".join(_describe(model.outputs))}]')
+                f'{self.path} is not {article} {self.role} model: expected one input [1,3,H,W] '
+                f'and outputs {wanted}, found inputs [{", ".join(_describe(model.inputs))}] '
+                f'and outputs [{", ".join(_describe(model.outputs))}]')
         self.input_height, self.input_width = inputs[0][2], inputs[0][3]
 
     def _prepare(self, model):
@@ -314,7 +334,7 @@ class _BatchedClassifier(_Wrapper):
         ppp = PrePostProcessor(model)
         ppp.input().tensor().set_element_type(Type.u8).set_layout(Layout('NHWC'))
         ppp.input().model().set_layout(Layout('NCHW'))
-        self._output_names = tuple(self.expected_outputs)
+        self._output_names = tuple(self._bound.values())
         return ppp.build()
 
     def preprocess(self, frame: np.ndarray, crops: Sequence[Tuple[int, int, int, int]]
@@ -324,6 +344,8 @@ class _BatchedClassifier(_Wrapper):
 
         ``crops`` are integer (x0, y0, x1, y1) pixel boxes inside ``frame`` with positive size.
         """
+        crops = list(crops)
+        crops += crops[-1:] * (self.min_batch - len(crops))
         batch = np.empty((len(crops), self.input_height, self.input_width, 3), np.uint8)
         size = (self.input_width, self.input_height)
         for i, (x0, y0, x1, y1) in enumerate(crops):
@@ -331,37 +353,100 @@ class _BatchedClassifier(_Wrapper):
                        interpolation=cv2.INTER_LINEAR)
         return batch
 
-    def run(self, frame: np.ndarray, crops) -> list:
+    def run(self, frame: np.ndarray, crops) -> List[Dict[str, object]]:
         """Preprocess, infer and postprocess the crops of one frame (synchronous)."""
         if not len(crops):
             return []
-        return self.postprocess(self.infer(self.preprocess(frame, crops)))
+        return self.postprocess(self.infer(self.preprocess(frame, crops)), crops)
 
-    def postprocess(self, outputs: Dict[str, np.ndarray]) -> list:
+    def output(self, outputs: Dict[str, np.ndarray], logical: str, faces: int) -> np.ndarray:
+        """Return one logical output of the first ``faces`` crops as (faces, values per face)."""
+        return outputs[self._bound[logical]].reshape(-1, self.outputs[logical][1])[:faces]
+
+    def postprocess(self, outputs: Dict[str, np.ndarray], crops) -> List[Dict[str, object]]:
+        """Return, per face of the batch, the Face fields this model sets."""
         raise NotImplementedError
 
 
-class AgeGenderModel(_BatchedClassifier):
+class AgeGenderModel(AttributeModel):
     """age-gender-recognition-retail-0013: age in years and (female, male) probabilities."""
 
     role = 'age-gender'
-    expected_outputs = {'age_conv3': 1, 'prob': 2}
+    key = 'age_gender'
+    outputs = {'age': (('age_conv3',), 1), 'gender': (('prob',), 2)}
 
-    def postprocess(self, outputs) -> List[Tuple[float, Tuple[float, float]]]:
-        """Return [(age_years, (p_female, p_male))] per face of the batch."""
+    def postprocess(self, outputs, crops) -> List[Dict[str, object]]:
+        """Return [{'age': years, 'gender': (p_female, p_male)}] per crop."""
         # The model outputs age / 100.
-        ages = np.clip(outputs['age_conv3'].reshape(-1) * 100.0, 0.0, 150.0)
-        genders = outputs['prob'].reshape(len(ages), 2)
-        return [(float(a), (float(g[0]), float(g[1]))) for a, g in zip(ages, genders)]
+        ages = np.clip(self.output(outputs, 'age', len(crops)).reshape(-1) * 100.0, 0.0, 150.0)
+        genders = self.output(outputs, 'gender', len(crops))
+        return [{'age': float(a), 'gender': (float(g[0]), float(g[1]))}
+                for a, g in zip(ages, genders)]
 
 
-class EmotionsModel(_BatchedClassifier):
+class EmotionsModel(AttributeModel):
     """emotions-recognition-retail-0003: (neutral, happy, sad, surprise, anger) probabilities."""
 
     role = 'emotions'
-    expected_outputs = {'prob_emotion': 5}
+    key = 'emotions'
+    outputs = {'emotion': (('prob_emotion',), 5)}
 
-    def postprocess(self, outputs) -> List[Tuple[float, float, float, float, float]]:
-        """Return the 5 emotion probabilities per face of the batch."""
-        probabilities = outputs['prob_emotion'].reshape(-1, 5)
-        return [tuple(float(v) for v in row) for row in probabilities]
+    def postprocess(self, outputs, crops) -> List[Dict[str, object]]:
+        """Return [{'emotion': 5 probabilities}] per crop."""
+        return [{'emotion': tuple(float(v) for v in row)}
+                for row in self.output(outputs, 'emotion', len(crops))]
+
+
+class HeadPoseModel(AttributeModel):
+    """
+    head-pose-estimation-adas-0001: (yaw, pitch, roll) in degrees, OMZ's convention.
+
+    The 2022.3 files name the outputs ``angle_y_fc``, ``angle_p_fc``, ``angle_r_fc``; OMZ's
+    current release ``fc_y``, ``fc_p``, ``fc_r``: both are accepted. It gets the same squared,
+    ``roi_scale``-enlarged crop as age-gender and emotions, as OMZ's
+    interactive_face_detection demo gives it (docs/models.md has the measurement).
+    """
+
+    role = 'head-pose'
+    key = 'head_pose'
+    outputs = {'yaw': (('angle_y_fc', 'fc_y'), 1), 'pitch': (('angle_p_fc', 'fc_p'), 1),
+               'roll': (('angle_r_fc', 'fc_r'), 1)}
+
+    def postprocess(self, outputs, crops) -> List[Dict[str, object]]:
+        """Return [{'head_pose': (yaw, pitch, roll)}] per crop."""
+        angles = np.hstack([self.output(outputs, a, len(crops)) for a in HEAD_POSE_ANGLES])
+        # Far outside the trained ranges (|angle| <= 90) already; only keeps Face valid.
+        angles = np.clip(angles.astype(np.float64), -180.0, 180.0)
+        return [{'head_pose': tuple(float(v) for v in row)} for row in angles]
+
+
+class LandmarksModel(AttributeModel):
+    """
+    landmarks-regression-retail-0009: five points in LANDMARK_NAMES order, in frame pixels.
+
+    Wants the detector's tight box. Its port names are numbers that may change between
+    releases, so the output is bound by its shape (10 values per face).
+    """
+
+    role = 'landmarks'
+    key = 'landmarks'
+    crop = 'tight'
+    # Compiled with a dynamic batch, OpenVINO 2026's CPU plugin gets a batch of one wrong for
+    # this model (every point off by up to 0.11 of the crop; batches of 2 and more are exact,
+    # measured against the static model): one face goes in twice.
+    min_batch = 2
+    outputs = {'points': ((), 2 * len(LANDMARK_NAMES))}
+
+    def postprocess(self, outputs, crops) -> List[Dict[str, object]]:
+        """Return [{'landmarks': five (x, y)}] per crop: crop-relative 0..1 -> frame pixels."""
+        points = self.output(outputs, 'points', len(crops)).reshape(-1, len(LANDMARK_NAMES), 2)
+        crops = np.asarray(crops, np.float64).reshape(-1, 4)
+        origin = crops[:, None, :2]
+        size = crops[:, None, 2:] - crops[:, None, :2]
+        pixels = origin + points.astype(np.float64) * size
+        return [{'landmarks': tuple((float(x), float(y)) for x, y in face)} for face in pixels]
+
+
+# Every attribute model, in the order the pipeline starts them; adding a model is one class
+# above and one entry here (and its row in config.ATTRIBUTE_MODELS).
+ATTRIBUTE_MODEL_CLASSES = (AgeGenderModel, EmotionsModel, HeadPoseModel, LandmarksModel)

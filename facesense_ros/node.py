@@ -392,6 +392,8 @@ class FaceSenseNode(Node):
                 # Faces the detector missed this frame are still hidden in the image.
                 lost_boxes = list(self._perception.lost_boxes)
                 privacy_mode = self._tracking_config.privacy_mode
+                attention_limits = (self._tracking_config.attention_yaw,
+                                    self._tracking_config.attention_pitch)
         except (RuntimeError, ValueError) as e:
             # OpenVINO reports inference failures as RuntimeError: skip the frame, go on.
             self._stats.count('failed')
@@ -401,7 +403,7 @@ class FaceSenseNode(Node):
         if not self.context.ok():
             return
         self._frame_id = msg.header.frame_id
-        self._detections_pub.publish(faces_to_detections(faces, msg.header))
+        self._detections_pub.publish(faces_to_detections(faces, msg.header, attention_limits))
         if self._image_pub.get_subscription_count() > 0:
             with self._annotation_ready:
                 # An image not drawn yet is replaced: viewers want the newest frame.
@@ -440,8 +442,7 @@ class FaceSenseNode(Node):
                                                 self._pipeline_config.confidence_threshold))
 
     def _model_files(self):
-        models = (self._pipeline.detector, self._pipeline.age_gender, self._pipeline.emotions)
-        return [str(m.path) for m in models if m is not None]
+        return [str(m.path) for m in self._pipeline.models.values()]
 
     def _publish_diagnostics(self):
         seconds, window, totals = self._stats.take_window()

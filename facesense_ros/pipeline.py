@@ -13,12 +13,13 @@
 # limitations under the License.
 
 """
-The perception core: faces, age, gender and emotion from a BGR frame, no ROS.
+The perception core: faces, age, gender, emotion, head pose and landmarks from a BGR frame.
 
 ``FacePipeline`` loads and checks every model when it is built (so a bad file fails at
 start-up, not at frame 1000), then per frame: one u8 resize of the frame and one detector
 inference (u8 -> f32 and layout inside the compiled model), and one batched inference per
-attribute model for all faces of the frame.
+attribute model (models.ATTRIBUTE_MODEL_CLASSES) for all faces of the frame, the models side
+by side on their share of the CPUs. No ROS.
 """
 
 import time
@@ -27,9 +28,10 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from . import model_store
-from .config import AGE_GENDER_MODEL, EMOTIONS_MODEL, PipelineConfig, reload_needed
+from .config import ATTRIBUTE_MODELS, PipelineConfig, reload_needed
 from .face import Face
-from .models import AgeGenderModel, check_frame, EmotionsModel, FaceDetector, usable_cpus
+from .models import (ATTRIBUTE_MODEL_CLASSES, AttributeModel, check_frame, FaceDetector,
+                     usable_cpus)
 
 
 class ReloadNeeded(ValueError):
@@ -61,8 +63,32 @@ def crop_boxes(faces: Sequence[Face], frame_size, roi_scale: float) -> np.ndarra
     return crops
 
 
+def _run_side_by_side(frame: np.ndarray, jobs) -> list:
+    """
+    Run ``jobs`` [(model, face indices, crops)]: all but the last asynchronously.
+
+    Each started model infers on its own threads while the next batch is cut and resized on
+    this one; the last runs synchronously, then the started ones are collected. Returns
+    [(face indices, per-face field values)] in ``jobs`` order.
+    """
+    if not jobs:
+        return []
+    started = []
+    try:
+        for model, _, crops in jobs[:-1]:
+            model.start_async(model.preprocess(frame, crops))
+            started.append(model)
+        model, chosen, crops = jobs[-1]
+        last = (chosen, model.run(frame, crops))
+    finally:
+        # Always collect every started request, or the next frame could not start one.
+        outputs = [model.wait() for model in started]
+    return [(chosen, model.postprocess(out, crops))
+            for (model, chosen, crops), out in zip(jobs, outputs)] + [last]
+
+
 class FacePipeline:
-    """Face detector + optional age-gender and emotions models, configured by PipelineConfig."""
+    """Face detector + the optional attribute models, configured by PipelineConfig."""
 
     def __init__(self, config: Optional[PipelineConfig] = None, model_dir=None,
                  download_missing: bool = True):
@@ -81,17 +107,26 @@ class FacePipeline:
                                       download_missing=download_missing)
             return kind(xml, config.device, config.performance_hint, **options)
 
-        # The two attribute models run side by side (age-gender asynchronously while emotions
-        # run), so each gets half of the CPUs instead of both fighting over all of them: the
-        # attribute stage measured 1.4-1.8x faster for 1-10 faces on 2 cores (bench/NOTES.md).
-        split = config.age_gender and config.emotions and config.performance_hint == 'LATENCY'
-        threads = {'num_threads': max(1, usable_cpus() // 2)} if split else {}
         self.detector = load(FaceDetector, config.detector, config.detector_precisions)
-        self.age_gender = load(AgeGenderModel, AGE_GENDER_MODEL, config.age_gender_precisions,
-                               **threads) if config.age_gender else None
-        self.emotions = load(EmotionsModel, EMOTIONS_MODEL, config.emotions_precisions,
-                             **threads) if config.emotions else None
+        enabled = [kind for kind in ATTRIBUTE_MODEL_CLASSES if getattr(config, kind.key)]
+        # The attribute models run side by side (all but the last asynchronously while the
+        # last one runs), so each gets its share of the CPUs instead of all fighting over all
+        # of them: two models measured 1.4-1.8x faster for 1-10 faces on 2 cores than one
+        # after the other on all cores (bench/NOTES.md); with four, no other arrangement
+        # measured faster (docs/models.md).
+        split = len(enabled) > 1 and config.performance_hint == 'LATENCY'
+        threads = {'num_threads': max(1, usable_cpus() // len(enabled))} if split else {}
+        # In ATTRIBUTE_MODEL_CLASSES order, which is the order they are started in.
+        self.attribute_models: Dict[str, AttributeModel] = {
+            kind.key: load(kind, ATTRIBUTE_MODELS[kind.key],
+                           getattr(config, f'{kind.key}_precisions'), **threads)
+            for kind in enabled}
         self.last_timings: Dict[str, float] = {'detect': 0.0, 'attributes': 0.0}
+
+    @property
+    def models(self) -> Dict[str, object]:
+        """Every loaded model by role: 'detector', then the attribute models' keys."""
+        return {'detector': self.detector, **self.attribute_models}
 
     @property
     def config(self) -> PipelineConfig:
@@ -121,7 +156,7 @@ class FacePipeline:
 
     def attributes(self, frame_bgr: np.ndarray, faces: Sequence[Face]) -> List[Face]:
         """
-        Return ``faces`` (same order) with age, gender and emotion filled in.
+        Return ``faces`` (same order) with every enabled attribute model's fields filled in.
 
         An attribute stays None when its model is off or the face's shorter side is under its
         min_face_size_* parameter. All faces of the frame go through each model in one batch.
@@ -130,29 +165,20 @@ class FacePipeline:
         frame = check_frame(frame_bgr)
         config = self._config
         faces = list(faces)
-        crops = crop_boxes(faces, (frame.shape[1], frame.shape[0]), config.roi_scale)
-        sizes = np.array([min(f.width, f.height) for f in faces], np.float64)
         changes = [{} for _ in faces]
-        pending = None
-        if self.age_gender is not None and faces:
-            chosen = np.flatnonzero(sizes >= config.min_face_size_age_gender)
-            if chosen.size:
-                # Runs while the emotions batch is prepared and inferred below.
-                self.age_gender.start_async(self.age_gender.preprocess(frame, crops[chosen]))
-                pending = chosen
-        try:
-            if self.emotions is not None and faces:
-                chosen = np.flatnonzero(sizes >= config.min_face_size_emotions)
+        if faces and self.attribute_models:
+            frame_size = (frame.shape[1], frame.shape[0])
+            sizes = np.array([min(f.width, f.height) for f in faces], np.float64)
+            crops = {'roi': crop_boxes(faces, frame_size, config.roi_scale),
+                     'tight': crop_boxes(faces, frame_size, 1.0)}
+            jobs = []
+            for key, model in self.attribute_models.items():
+                chosen = np.flatnonzero(sizes >= getattr(config, f'min_face_size_{key}'))
                 if chosen.size:
-                    for i, emotion in zip(chosen, self.emotions.run(frame, crops[chosen])):
-                        changes[i]['emotion'] = emotion
-        finally:
-            # Always collect the started request, or the next frame could not start one.
-            age_gender = self.age_gender.wait() if pending is not None else None
-        if pending is not None:
-            for i, (age, gender) in zip(pending, self.age_gender.postprocess(age_gender)):
-                changes[i]['age'] = age
-                changes[i]['gender'] = gender
+                    jobs.append((model, chosen, crops[model.crop][chosen]))
+            for chosen, values in _run_side_by_side(frame, jobs):
+                for i, value in zip(chosen, values):
+                    changes[i].update(value)
         out = [f.with_attributes(**c) if c else f for f, c in zip(faces, changes)]
         self.last_timings['attributes'] = time.perf_counter() - start
         return out

@@ -93,49 +93,70 @@ def _normalised(values: np.ndarray) -> Tuple[float, ...]:
     return tuple(float(v) for v in values / total)
 
 
+def _box_relative(points, box: Box) -> np.ndarray:
+    """Points (N x 2, pixels) as fractions of ``box``: they then follow the face as it moves."""
+    size = np.array([box[2] - box[0], box[3] - box[1]], np.float64)
+    return (np.asarray(points, np.float64) - box[:2]) / size
+
+
+def _in_box(relative, box: Box) -> Tuple[Tuple[float, float], ...]:
+    size = np.array([box[2] - box[0], box[3] - box[1]], np.float64)
+    return tuple((float(x), float(y)) for x, y in relative * size + box[:2])
+
+
+# The attributes a track smooths: (Face field, how, weight parameter of TrackingConfig).
+# 'mean': a moving average of a number or of each value of a tuple (head pose angles: the
+# model's range is -90..90, so no wrap-around); 'probabilities': the same, renormalised to sum
+# to 1; 'points': a moving average of the points relative to the face box, so that landmarks
+# follow a moving face instead of lagging behind it.
+SMOOTHED_ATTRIBUTES = (
+    ('age', 'mean', 'age_smoothing'),
+    ('gender', 'probabilities', 'gender_smoothing'),
+    ('emotion', 'probabilities', 'emotion_smoothing'),
+    ('head_pose', 'mean', 'head_pose_smoothing'),
+    ('landmarks', 'points', 'landmarks_smoothing'),
+)
+
+
 class AttributeSmoother:
     """
-    Age, gender and emotion of one track, smoothed over time by exponential moving averages.
+    The attributes of one track (SMOOTHED_ATTRIBUTES), smoothed by exponential moving averages.
 
     ``update`` folds one measurement in (weight ``age_smoothing`` etc. from the config for the
     new value); a None measurement leaves the value as it was. The first measurement is taken
     as it is. With ``smoothing=False`` the latest measurement simply replaces the value.
-    Probabilities are renormalised to sum to 1.
+    Probabilities are renormalised to sum to 1; landmarks are kept relative to the face box.
     """
 
     def __init__(self):
         """Start with nothing known."""
-        self.age: Optional[float] = None
-        self.gender: Optional[Tuple[float, ...]] = None
-        self.emotion: Optional[Tuple[float, ...]] = None
+        # Field -> smoothed value (numpy, box-relative for points); absent until measured.
+        self._values: Dict[str, np.ndarray] = {}
 
-    @staticmethod
-    def _scalar(old, new, weight):
-        if new is None:
-            return old
-        if old is None:
-            return float(new)
-        return weight * float(new) + (1.0 - weight) * old
-
-    @staticmethod
-    def _vector(old, new, weight):
-        if new is None:
-            return old
-        new = np.asarray(new, np.float64)
-        if old is None:
-            return _normalised(new)
-        return _normalised(weight * new + (1.0 - weight) * np.asarray(old, np.float64))
-
-    def update(self, config: TrackingConfig, age=None, gender=None, emotion=None):
-        """Fold one measurement in and return the smoothed (age, gender, emotion)."""
-        if config.smoothing:
-            weights = (config.age_smoothing, config.gender_smoothing, config.emotion_smoothing)
-        else:
-            weights = (1.0, 1.0, 1.0)
-        self.age = self._scalar(self.age, age, weights[0])
-        self.gender = self._vector(self.gender, gender, weights[1])
-        self.emotion = self._vector(self.emotion, emotion, weights[2])
-        return self.age, self.gender, self.emotion
+    def update(self, config: TrackingConfig, face: Face) -> Dict[str, object]:
+        """Fold ``face``'s measurements in; return every field's smoothed value (or None)."""
+        result = {}
+        for name, how, weight_name in SMOOTHED_ATTRIBUTES:
+            new = getattr(face, name)
+            if new is not None:
+                new = (_box_relative(new, face.box) if how == 'points'
+                       else np.asarray(new, np.float64))
+                old = self._values.get(name)
+                weight = getattr(config, weight_name) if config.smoothing else 1.0
+                value = new if old is None else weight * new + (1.0 - weight) * old
+                if how == 'probabilities':
+                    value = np.asarray(_normalised(value))
+                self._values[name] = value
+            value = self._values.get(name)
+            if value is None:
+                result[name] = None
+            elif how == 'points':
+                result[name] = _in_box(value, face.box)
+            elif value.ndim == 0:
+                result[name] = float(value)
+            else:
+                result[name] = tuple(float(v) for v in value)
+        return result
 
 
 class _Track:
@@ -345,7 +366,5 @@ class Tracker:
             if track is None:
                 result.append(face)
                 continue
-            age, gender, emotion = track.smoother.update(
-                self._config, face.age, face.gender, face.emotion)
-            result.append(face.with_attributes(age=age, gender=gender, emotion=emotion))
+            result.append(face.with_attributes(**track.smoother.update(self._config, face)))
         return result

@@ -27,6 +27,8 @@ REQUIRED_MODELS = (
     'intel/face-detection-0102',
     'intel/age-gender-recognition-retail-0013',
     'intel/emotions-recognition-retail-0003',
+    'intel/head-pose-estimation-adas-0001',
+    'intel/landmarks-regression-retail-0009',
 )
 
 

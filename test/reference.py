@@ -42,6 +42,12 @@ EMOTIONS_FILE = (
     'intel/emotions-recognition-retail-0003/FP16-INT8/emotions-recognition-retail-0003.xml')
 
 
+HEAD_POSE_FILE = (
+    'intel/head-pose-estimation-adas-0001/FP16-INT8/head-pose-estimation-adas-0001.xml')
+LANDMARKS_FILE = (
+    'intel/landmarks-regression-retail-0009/FP16-INT8/landmarks-regression-retail-0009.xml')
+
+
 def _nchw(image, width, height):
     resized = cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
     return resized.transpose(2, 0, 1)[None].astype(np.float32)
@@ -102,6 +108,47 @@ class ReferencePipeline:
         for face in faces:
             face.update(self.attributes(frame, face['box']))
         return faces
+
+
+def square_crop(box, scale, frame_size):
+    """OMZ demo's crop: the box squared on its longer side, scaled, clamped; integer pixels."""
+    width, height = frame_size
+    cx, cy = (box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0
+    half = max(box[2] - box[0], box[3] - box[1]) * scale / 2.0
+    x0, y0 = int(np.floor(cx - half)), int(np.floor(cy - half))
+    x1, y1 = int(np.floor(cx + half)), int(np.floor(cy + half))
+    x0, y0 = min(max(x0, 0), width - 1), min(max(y0, 0), height - 1)
+    return x0, y0, max(min(x1, width), x0 + 1), max(min(y1, height), y0 + 1)
+
+
+class ReferenceFaceGeometry:
+    """
+    The raw OMZ head-pose and landmarks models, one face at a time, as the seed ran models.
+
+    cv2.resize of the crop, float32 NCHW BGR 0..255, no PrePostProcessor, outputs by the names
+    of the 2022.3 files and by index for the landmarks (one output).
+    """
+
+    def __init__(self, model_dir, device='CPU', head_pose_file=HEAD_POSE_FILE,
+                 landmarks_file=LANDMARKS_FILE):
+        """Compile both models from ``model_dir`` (OMZ layout)."""
+        root = Path(model_dir)
+        core = ov.Core()
+        self.head_pose = core.compile_model(str(root / head_pose_file), device)
+        self.landmarks = core.compile_model(str(root / landmarks_file), device)
+
+    def angles(self, frame, crop):
+        """(yaw, pitch, roll) degrees of the integer crop (x0, y0, x1, y1)."""
+        x0, y0, x1, y1 = crop
+        out = self.head_pose(_nchw(frame[y0:y1, x0:x1], 60, 60))
+        return tuple(float(out[self.head_pose.output(n)].reshape(-1)[0])
+                     for n in ('angle_y_fc', 'angle_p_fc', 'angle_r_fc'))
+
+    def points(self, frame, crop):
+        """Five (x, y) frame pixels of the integer crop (x0, y0, x1, y1)."""
+        x0, y0, x1, y1 = crop
+        out = self.landmarks(_nchw(frame[y0:y1, x0:x1], 48, 48))[0].reshape(5, 2)
+        return [(x0 + float(x) * (x1 - x0), y0 + float(y) * (y1 - y0)) for x, y in out]
 
 
 def iou(a, b):

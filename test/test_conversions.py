@@ -28,6 +28,8 @@ import skimage.data
 from std_msgs.msg import Header
 
 EMOTION = (0.1, 0.6, 0.1, 0.15, 0.05)
+HEAD_POSE = (30.0, -12.0, 8.0)
+LANDMARKS = ((225.0, 240.0), (265.0, 241.0), (246.0, 265.0), (228.0, 290.0), (262.0, 291.0))
 
 
 def _header(sec=1700000000, nanosec=123456789, frame_id='cam_front'):
@@ -43,6 +45,8 @@ def _faces():
         # Too small for attributes: only the detector's result.
         Face(300.5, 40.25, 330.5, 80.75, 0.61, track_id=12),
         Face(400.0, 300.0, 480.0, 390.0, 0.8, age=61.0, gender=(0.2, 0.8), track_id=None),
+        Face(200.0, 200.0, 290.0, 320.0, 0.9, track_id=7, head_pose=HEAD_POSE,
+             landmarks=LANDMARKS),
     ]
 
 
@@ -54,8 +58,8 @@ def test_detection_convention():
     header = _header()
     msg = faces_to_detections(_faces(), header)
     assert msg.header == header
-    assert [d.id for d in msg.detections] == ['3', '12', '2']
-    first, second, third = msg.detections
+    assert [d.id for d in msg.detections] == ['3', '12', '2', '7']
+    first, second, third, _ = msg.detections
     assert all(d.header == header for d in msg.detections)
     assert (first.bbox.center.position.x, first.bbox.center.position.y) == (60.0, 85.0)
     assert (first.bbox.size_x, first.bbox.size_y) == (100.0, 130.0)
@@ -77,7 +81,7 @@ def test_detection_convention():
 def test_records_decode_what_was_encoded():
     faces = _faces()
     records = detections_to_records(faces_to_detections(faces, _header()))
-    assert len(records) == 3
+    assert len(records) == 4
     first = records[0]
     assert first.id == '3' and first.track_id == 3
     assert first.box == pytest.approx(faces[0].box)
@@ -94,6 +98,65 @@ def test_records_decode_what_was_encoded():
     assert second.describe() == 'id=12'
     assert records[2].gender_label == 'male' and records[2].emotion_label is None
     assert records[2].to_dict()['box'] == pytest.approx(faces[2].box)
+
+
+def _rotate(q, v):
+    """Rotate vector v by unit quaternion q = (x, y, z, w)."""
+    x, y, z, w = q
+    u = np.array([x, y, z])
+    v = np.asarray(v, np.float64)
+    return 2.0 * u.dot(v) * u + (w * w - u.dot(u)) * v + 2.0 * w * np.cross(u, v)
+
+
+def test_head_pose_is_the_face_orientation_in_the_camera_optical_frame():
+    det = faces_to_detections(_faces(), _header()).detections[3]
+    hyps = _by_class(det)
+    q = hyps['face'].pose.pose.orientation
+    q = (q.x, q.y, q.z, q.w)
+    assert np.linalg.norm(q) == pytest.approx(1.0)
+    # One angle at a time, in the optical frame (x right, y down, z forward): yaw turns about
+    # -y, pitch about +x, roll about +z, right-handed.
+    for angles, axis, turn in (((30.0, 0.0, 0.0), (0, -1, 0), 30.0),
+                               ((0.0, 20.0, 0.0), (1, 0, 0), 20.0),
+                               ((0.0, 0.0, -10.0), (0, 0, 1), -10.0)):
+        half = np.radians(turn) / 2.0
+        expected = tuple(np.sin(half) * np.array(axis, np.float64)) + (np.cos(half),)
+        assert conversions.head_pose_quaternion(*angles) == pytest.approx(expected, abs=1e-12)
+    # The face looks along the head's -z: yaw 30 turns it to the image's right (+x), pitch -12
+    # up (-y), away from the camera (-z in the camera frame).
+    normal = _rotate(q, (0.0, 0.0, -1.0))
+    assert normal[0] > 0.4 and normal[1] < -0.1 and normal[2] < -0.8
+    # Roll 8 about the face normal turns the head's x (the person's left) clockwise in the
+    # image: its y component grows.
+    assert _rotate(q, (1.0, 0.0, 0.0))[1] > 0.1
+    # attention:looking: yaw 30 is 1.5 times the default 20 degree limit: 1 / (1 + 1.5**2).
+    assert hyps['attention:looking'].hypothesis.score == pytest.approx(1.0 / 3.25)
+    looser = faces_to_detections(_faces(), _header(), attention_limits=(60.0, 60.0))
+    assert _by_class(looser.detections[3])['attention:looking'].hypothesis.score == \
+        pytest.approx(0.8)
+    for name, point in zip(('right_eye', 'left_eye', 'nose_tip', 'right_mouth_corner',
+                            'left_mouth_corner'), LANDMARKS):
+        position = hyps[f'landmark:{name}'].pose.pose.position
+        assert (position.x, position.y, position.z) == (*point, 0.0)
+        assert hyps[f'landmark:{name}'].hypothesis.score == 1.0
+    # Faces without a head pose keep the message's identity orientation, and no attention.
+    first = faces_to_detections(_faces(), _header()).detections[0]
+    o = _by_class(first)['face'].pose.pose.orientation
+    assert (o.x, o.y, o.z, o.w) == (0.0, 0.0, 0.0, 1.0)
+    assert 'attention:looking' not in _by_class(first)
+
+
+def test_records_decode_head_pose_landmarks_and_attention():
+    records = detections_to_records(faces_to_detections(_faces(), _header()))
+    record = records[3]
+    assert record.head_pose == pytest.approx(HEAD_POSE, abs=1e-9)
+    assert record.landmarks == LANDMARKS
+    assert record.attention == pytest.approx(1.0 / 3.25) and record.looking is False
+    assert record.describe() == 'id=7 yaw/pitch/roll=30/-12/8 looking=no(0.31) landmarks=5'
+    back = record.to_face()
+    assert back.head_pose == pytest.approx(HEAD_POSE) and back.landmarks == LANDMARKS
+    assert all(r.head_pose is None and r.landmarks is None and r.attention is None
+               and r.looking is None for r in records[:3])
 
 
 def test_no_faces_gives_an_empty_array_with_the_header():

@@ -27,6 +27,10 @@ MIN_HIDDEN_CHANGE = 20.0
 MIN_HIDDEN_CHANGE_PER_STD = 0.25
 # The astronaut's face as face-detection-0102 finds it (sample_frames uses the same box).
 ASTRONAUT_BOX = (180.0, 59.0, 270.0, 179.0)
+# What head-pose-estimation-adas-0001 and landmarks-regression-retail-0009 say for that box.
+ASTRONAUT_POSE = (-2.0, 11.3, 1.3)
+ASTRONAUT_LANDMARKS = ((204.7, 100.5), (246.8, 103.3), (224.9, 127.7), (203.2, 139.4),
+                       (245.3, 141.5))
 
 
 def _face(box, **attributes):
@@ -98,6 +102,68 @@ def test_text_scales_with_image_size():
     small = drawing.label_rect(face, (240, 320, 3))
     large = drawing.label_rect(face, (1080, 1920, 3))
     assert (large[3] - large[1]) > 2 * (small[3] - small[1])
+
+
+def _with_geometry(face, shift=(0.0, 0.0), head_pose=ASTRONAUT_POSE):
+    """Return ``face`` with the astronaut's head pose and landmarks moved into its box."""
+    scale_x = face.width / (ASTRONAUT_BOX[2] - ASTRONAUT_BOX[0])
+    scale_y = face.height / (ASTRONAUT_BOX[3] - ASTRONAUT_BOX[1])
+    points = tuple((face.x_min + (x - ASTRONAUT_BOX[0]) * scale_x + shift[0],
+                    face.y_min + (y - ASTRONAUT_BOX[1]) * scale_y + shift[1])
+                   for x, y in ASTRONAUT_LANDMARKS)
+    return face.with_attributes(head_pose=head_pose, landmarks=points)
+
+
+def test_head_pose_axes_and_landmarks_drawn_inside_the_box():
+    image = sample_frames.astronaut()
+    plain_face = _face(ASTRONAUT_BOX, age=34.0, gender=(0.9, 0.1), track_id=3)
+    face = _with_geometry(plain_face, head_pose=(40.0, 10.0, 5.0))
+    out = drawing.annotate(image, [face])
+    plain = drawing.annotate(image, [plain_face])
+    changed = np.any(out != image, axis=2)
+    assert not changed[_untouched_mask(image.shape, [face])].any()
+    # Every landmark is a white dot.
+    for x, y in face.landmarks:
+        assert tuple(out[int(round(y)), int(round(x))]) == drawing.LANDMARK_COLOR
+    # The axes: red, green and blue pixels that the plain annotation does not have, starting
+    # at the nose tip. Yaw 40 turns the face's normal (blue) towards the image's right.
+    differs = np.any(out != plain, axis=2)
+    x0, y0, x1, y1 = drawing.box_rect(face, image.shape)
+    nose_x = face.landmarks[2][0]
+    for color in drawing.AXIS_COLORS:
+        ys, xs = np.nonzero(differs & np.all(out == color, axis=2))
+        assert len(xs) >= 10, f'axis {color} not drawn'
+        assert (x0 <= xs).all() and (xs < x1).all() and (y0 <= ys).all() and (ys < y1).all()
+        if color == drawing.AXIS_COLORS[2]:
+            assert xs.mean() > nose_x + 5
+    # A face without either is drawn exactly as before.
+    assert np.array_equal(drawing.annotate(image, [plain_face]), plain)
+    # Points or axes reaching beyond the box are clipped to it.
+    wild = _with_geometry(plain_face, shift=(80.0, 0.0), head_pose=(85.0, 60.0, 30.0))
+    wild_out = drawing.annotate(image, [wild])
+    assert not np.any(wild_out != image, axis=2)[_untouched_mask(image.shape, [wild])].any()
+
+
+@pytest.mark.parametrize('mode', ['blur', 'pixelate'])
+def test_privacy_hides_faces_drawn_with_head_pose_and_landmarks(mode):
+    image, faces = _frame_faces()
+    faces = [_with_geometry(f) for f in faces]
+    out = drawing.annotate(image, faces, privacy_mode=mode)
+    hidden = drawing.hide_faces(image, faces, mode)
+    # Exactly the hidden image with the boxes, labels, axes and points drawn on top ...
+    assert np.array_equal(out, drawing.annotate(hidden, faces))
+    for face in faces:
+        x0, y0, x1, y1 = drawing.box_rect(face, image.shape)
+        inner = np.zeros(image.shape[:2], bool)
+        inner[y0 + 4:y1 - 4, x0 + 4:x1 - 4] = True
+        label = drawing.label_rect(face, image.shape)
+        inner[label[1]:label[3], label[0]:label[2]] = False
+        # ... which cover little of the face: the rest is the hidden face, not the input's.
+        drawn = np.any(out != hidden, axis=2)[inner]
+        assert drawn.mean() < 0.15, drawn.mean()
+        change = np.abs(out[inner].astype(np.int16) - image[inner]).mean()
+        contrast = float(image[y0:y1, x0:x1].std())
+        assert change > MIN_HIDDEN_CHANGE_PER_STD * contrast, (change, contrast)
 
 
 @pytest.mark.parametrize('mode', ['blur', 'pixelate'])

@@ -35,7 +35,7 @@ import threading
 
 # ament_flake8 knows no application names: every non-stdlib import is one alphabetical group.
 from facesense_ros import model_store
-from facesense_ros.config import AGE_GENDER_MODEL, DETECTORS, EMOTIONS_MODEL, PRECISIONS
+from facesense_ros.config import ATTRIBUTE_MODELS, DETECTORS, EMOTIONS_MODEL, PRECISIONS
 from facesense_ros.model_store import ModelError, ModelFile
 import pytest
 
@@ -236,7 +236,7 @@ def test_missing_without_download_names_the_places(tmp_path, monkeypatch):
 
 def test_shipped_table_covers_every_model_and_matches_the_real_files(model_dir):
     table = model_store.omz_table()
-    for model in DETECTORS + (AGE_GENDER_MODEL, EMOTIONS_MODEL):
+    for model in DETECTORS + tuple(ATTRIBUTE_MODELS.values()):
         if model in model_store.RENAMED:
             continue
         for precision in PRECISIONS:
@@ -281,15 +281,19 @@ def test_cli_path_list_and_errors(model_dir, tmp_path, monkeypatch, capsys):
         err.count('\n') == 1
 
 
+def _write_table(entries, path):
+    with open(path, 'w', newline='', encoding='utf-8') as stream:
+        writer = csv.writer(stream, delimiter='\t')
+        writer.writerow(['model', 'precision', 'file', 'size', 'checksum_sha384', 'source'])
+        for e in entries:
+            writer.writerow([e.model, e.precision, e.name, e.size, e.sha384, e.url])
+    return path
+
+
 def test_cli_download_uses_the_url_and_table_given(mirror, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'xdg'))
     monkeypatch.setenv('FACESENSE_MODEL_URL', mirror['url'])
-    table = tmp_path / 'table.tsv'
-    with open(table, 'w', newline='', encoding='utf-8') as stream:
-        writer = csv.writer(stream, delimiter='\t')
-        writer.writerow(['model', 'precision', 'file', 'size', 'checksum_sha384', 'source'])
-        for e in mirror['table']:
-            writer.writerow([e.model, e.precision, e.name, e.size, e.sha384, e.url])
+    table = _write_table(mirror['table'], tmp_path / 'table.tsv')
     code = model_store.main(['download', '--model', 'face-detection-retail-0004',
                              '--precision', 'FP32', '--table', str(table)])
     assert code == 0
@@ -301,6 +305,29 @@ def test_cli_download_uses_the_url_and_table_given(mirror, tmp_path, monkeypatch
     assert model_store.main(['download', '--model', 'face-detection-retail-0004',
                              '--precision', 'FP16']) == 1
     assert 'facesense_models: error:' in capsys.readouterr().err
+
+
+def test_cli_download_gets_every_attribute_model(mirror, model_dir, tmp_path, monkeypatch,
+                                                 capsys):
+    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'xdg'))
+    monkeypatch.setenv('FACESENSE_MODEL_URL', mirror['url'])
+    table = _write_table(mirror['table'], tmp_path / 'table.tsv')
+    # No --model: the default detector and every attribute model, first precision available.
+    assert model_store.main(['download', '--table', str(table)]) == 0
+    cache = tmp_path / 'xdg' / 'facesense_ros' / 'models'
+    printed = capsys.readouterr().out.split()
+    assert len(printed) == 1 + len(ATTRIBUTE_MODELS)
+    for model in ATTRIBUTE_MODELS.values():
+        xml = cache / 'intel' / model / 'FP16-INT8' / f'{model}.xml'
+        assert str(xml) in printed
+        for suffix in ('.xml', '.bin'):
+            assert xml.with_suffix(suffix).read_bytes() == (
+                model_dir / 'intel' / model / 'FP16-INT8' / f'{model}{suffix}').read_bytes()
+    # The shipped table describes OMZ 2023.0's files, the shared ones are 2022.3's: a download
+    # through the shipped table refuses them (size or sha384 differs), naming the model.
+    assert model_store.main(['download', '--model', 'landmarks-regression-retail-0009',
+                             '--precision', 'FP16-INT8']) == 1
+    assert 'landmarks-regression-retail-0009' in capsys.readouterr().err
 
 
 def test_installed_console_script(model_dir, tmp_path):

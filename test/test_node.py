@@ -28,7 +28,8 @@ import tempfile
 import time
 
 import cv2
-from facesense_ros.conversions import CLASSES, detections_to_records
+from facesense_ros.conversions import (ATTENTION_CLASS, CLASSES, detections_to_records,
+                                       LANDMARK_CLASSES)
 from facesense_ros.encodings import SUPPORTED_ENCODINGS, to_bgr
 from facesense_ros.sample_frames import astronaut, compose_frame
 import numpy as np
@@ -78,9 +79,14 @@ def ns2(tester, nodes):
     return Sender(tester, NS2, compressed=True)
 
 
-def _assert_convention(record):
+# Head pose and landmarks are off by default: their classes are absent then.
+GEOMETRY_CLASSES = {ATTENTION_CLASS, *LANDMARK_CLASSES}
+
+
+def _assert_convention(record, geometry=False):
     """Every attribute hypothesis present and consistent, per docs/interfaces.md."""
-    assert set(record.labels) == set(CLASSES), record.labels
+    expected = set(CLASSES) if geometry else set(CLASSES) - GEOMETRY_CLASSES
+    assert set(record.labels) == expected, record.labels
     assert sum(record.gender) == pytest.approx(1.0, abs=0.02)
     assert sum(record.emotion) == pytest.approx(1.0, abs=0.02)
     # The model is trained on 18..75 years; anything far outside means a decoding error.
@@ -173,6 +179,36 @@ def test_every_encoding_converts_through_the_node(tester, ns1):
             assert len(ns1.answer_to(sent.header).detections) == 0
     finally:
         tester.node.destroy_subscription(images.subscription)
+
+
+def test_head_pose_and_landmarks_turned_on_live(tester, ns1):
+    name = f'{NS1}/facesense'
+    diagnostics = Diagnostics(tester, NS1)
+    frame, _ = _astronaut_small()
+    results = tester.set_parameters(name, {'head_pose': True, 'landmarks': True})
+    assert all(r.successful for r in results), [r.reason for r in results]
+    try:
+        values = diagnostics.wait(lambda v: 'landmarks-regression-retail-0009' in
+                                  v['model files'])
+        assert 'head-pose-estimation-adas-0001' in values['model files']
+        _, answer = ns1.send(frame)
+        record, = detections_to_records(answer)
+        _assert_convention(record, geometry=True)
+        # The astronaut looks at the camera: a small yaw, attention:looking above 0.5.
+        yaw, pitch, roll = record.head_pose
+        assert abs(yaw) < 15.0 and abs(roll) < 15.0, record.head_pose
+        assert record.looking and record.attention > 0.5
+        x0, y0, x1, y1 = record.box
+        assert all(x0 <= x <= x1 and y0 <= y <= y1 for x, y in record.landmarks)
+        assert record.landmarks[0][0] < record.landmarks[1][0], 'right eye on the image left'
+    finally:
+        results = tester.set_parameters(name, {'head_pose': False, 'landmarks': False})
+        assert all(r.successful for r in results), [r.reason for r in results]
+    diagnostics.wait(lambda v: 'landmarks-regression' not in v['model files'])
+    _, answer = ns1.send(frame)
+    record, = detections_to_records(answer)
+    assert record.head_pose is None and record.landmarks is None
+    assert not GEOMETRY_CLASSES & set(record.labels)
 
 
 def test_annotated_image_only_while_subscribed(tester, ns1):

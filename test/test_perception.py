@@ -155,6 +155,44 @@ def test_smoothing_reduces_jitter(pipeline, sequence):
         [[(p, f.track_id, f.box) for p, f in faces] for faces in smoothed]
 
 
+def _geometry_jitter(result):
+    """Mean frame-to-frame change per track: head pose (degrees), landmarks (% of the box)."""
+    last, pose, points = {}, [], []
+    for faces in result:
+        for _, face in faces:
+            if face.head_pose is None or face.landmarks is None:
+                continue
+            relative = ((np.array(face.landmarks) - face.box[:2])
+                        / (face.width, face.height) * 100.0)
+            if face.track_id in last:
+                old_pose, old_points = last[face.track_id]
+                pose.append(np.abs(np.array(face.head_pose) - old_pose).mean())
+                points.append(np.abs(relative - old_points).mean())
+            last[face.track_id] = (np.array(face.head_pose), relative)
+    return float(np.mean(pose)), float(np.mean(points))
+
+
+def test_head_pose_and_landmarks_tracked_and_smoothed(model_dir, sequence):
+    pipeline = FacePipeline(PipelineConfig(head_pose=True, landmarks=True), model_dir=model_dir,
+                            download_missing=False)
+    raw = run(FacePerception(pipeline, TrackingConfig(smoothing=False)), sequence)
+    smoothed = run(FacePerception(pipeline, TrackingConfig()), sequence)
+    raw_pose, raw_points = _geometry_jitter(raw)
+    pose, points = _geometry_jitter(smoothed)
+    print(f'mean frame-to-frame change, raw -> smoothed: head pose {raw_pose:.2f} -> '
+          f'{pose:.2f} degrees, landmarks {raw_points:.2f} -> {points:.2f} % of the box')
+    assert pose < raw_pose and points < raw_points
+    for faces in smoothed:
+        for _, face in faces:
+            if min(face.width, face.height) < 62:
+                continue
+            # Every face of 62 px and more has both, smoothed points still inside its box
+            # although the face moves by up to 13 px a frame.
+            assert face.head_pose is not None and face.landmarks is not None, face
+            for x, y in face.landmarks:
+                assert face.x_min <= x <= face.x_max and face.y_min <= y <= face.y_max
+
+
 def test_attribute_interval_runs_models_less_often(model_dir, sequence):
     config = PipelineConfig(min_face_size_age_gender=SMALL_FACES,
                             min_face_size_emotions=SMALL_FACES)

@@ -30,7 +30,8 @@ import pytest
 @pytest.fixture(scope='module')
 def pipeline(model_dir):
     # Every face gets every attribute, whatever its size.
-    return FacePipeline(PipelineConfig(min_face_size_age_gender=0, min_face_size_emotions=0),
+    return FacePipeline(PipelineConfig(min_face_size_age_gender=0, min_face_size_emotions=0,
+                                       head_pose=False, landmarks=False),
                         model_dir=model_dir)
 
 
@@ -40,19 +41,27 @@ def _threads(model):
 
 def test_attribute_models_share_the_cpus(pipeline):
     half = max(1, usable_cpus() // 2)
-    assert _threads(pipeline.age_gender) == half
-    assert _threads(pipeline.emotions) == half
-    # Free to move, or two single-thread models could end up on the same core.
-    assert not pipeline.age_gender.compiled.get_property('ENABLE_CPU_PINNING')
-    assert not pipeline.emotions.compiled.get_property('ENABLE_CPU_PINNING')
+    assert set(pipeline.attribute_models) == {'age_gender', 'emotions'}
+    for model in pipeline.attribute_models.values():
+        assert _threads(model) == half
+        # Free to move, or two single-thread models could end up on the same core.
+        assert not model.compiled.get_property('ENABLE_CPU_PINNING')
     # The detector runs alone: OpenVINO's own choice for LATENCY, every core.
     assert _threads(pipeline.detector) >= half
 
 
+def test_four_attribute_models_share_the_cpus_four_ways(model_dir):
+    four = FacePipeline(PipelineConfig(head_pose=True, landmarks=True), model_dir=model_dir)
+    assert list(four.attribute_models) == ['age_gender', 'emotions', 'head_pose', 'landmarks']
+    for model in four.attribute_models.values():
+        assert _threads(model) == max(1, usable_cpus() // 4)
+
+
 def test_a_single_attribute_model_keeps_every_core(model_dir, pipeline):
-    alone = FacePipeline(PipelineConfig(emotions=False), model_dir=model_dir)
-    assert alone.emotions is None
-    assert _threads(alone.age_gender) == _threads(pipeline.detector)
+    alone = FacePipeline(PipelineConfig(emotions=False, head_pose=False, landmarks=False),
+                         model_dir=model_dir)
+    assert list(alone.attribute_models) == ['age_gender']
+    assert _threads(alone.attribute_models['age_gender']) == _threads(pipeline.detector)
 
 
 def test_side_by_side_gives_the_sequential_results(pipeline):
@@ -60,11 +69,10 @@ def test_side_by_side_gives_the_sequential_results(pipeline):
     faces = pipeline.process(frame)
     assert len(faces) == 4 and all(f.age is not None and f.emotion is not None for f in faces)
     # Default-threaded models, one after the other: the same numbers.
-    age_gender = AgeGenderModel(pipeline.age_gender.path)
-    emotions = EmotionsModel(pipeline.emotions.path)
+    age_gender = AgeGenderModel(pipeline.attribute_models['age_gender'].path)
+    emotions = EmotionsModel(pipeline.attribute_models['emotions'].path)
     crops = crop_boxes(faces, (frame.shape[1], frame.shape[0]), pipeline.config.roi_scale)
-    for face, (age, gender), emotion in zip(faces, age_gender.run(frame, crops),
-                                            emotions.run(frame, crops)):
-        assert face.age == pytest.approx(age, abs=0.5)
-        assert face.gender == pytest.approx(gender, abs=0.01)
-        assert face.emotion == pytest.approx(emotion, abs=0.01)
+    for face, ag, em in zip(faces, age_gender.run(frame, crops), emotions.run(frame, crops)):
+        assert face.age == pytest.approx(ag['age'], abs=0.5)
+        assert face.gender == pytest.approx(ag['gender'], abs=0.01)
+        assert face.emotion == pytest.approx(em['emotion'], abs=0.01)

@@ -25,6 +25,7 @@ from facesense_ros import sample_frames
 from facesense_ros.config import TrackingConfig
 from facesense_ros.face import Face
 from facesense_ros.tracking import AttributeSmoother, iou, MAX_LOST_TRACKS, Tracker
+import numpy as np
 import pytest
 
 # Frames per second of the sequence as the tracker sees it (stamp = frame / FPS). At 10 fps
@@ -185,23 +186,63 @@ def test_attribute_schedule_per_track():
     assert pattern_b == [True, False, False, True, False]
 
 
+BOX = (100.0, 50.0, 200.0, 170.0)
+
+
+def _measured(box=BOX, **attributes):
+    return Face(*box, score=0.9, **attributes)
+
+
+def _triple(values):
+    return values['age'], values['gender'], values['emotion']
+
+
 def test_smoother_ema_none_and_off():
     config = TrackingConfig(age_smoothing=0.3, gender_smoothing=0.2, emotion_smoothing=0.4)
     smoother = AttributeSmoother()
-    assert smoother.update(config) == (None, None, None), 'no measurement yet must be None'
-    age, gender, emotion = smoother.update(config, 30.0, (0.8, 0.2), (0.2, 0.2, 0.2, 0.2, 0.2))
+    assert set(smoother.update(config, _measured()).values()) == {None}, \
+        'no measurement yet must be None'
+    age, gender, emotion = _triple(smoother.update(config, _measured(
+        age=30.0, gender=(0.8, 0.2), emotion=(0.2, 0.2, 0.2, 0.2, 0.2))))
     assert (age, gender) == (30.0, (0.8, 0.2)), 'first measurement must be taken as is'
-    age, gender, emotion = smoother.update(config, 40.0, (0.3, 0.7), (0.0, 1.0, 0.0, 0.0, 0.0))
+    age, gender, emotion = _triple(smoother.update(config, _measured(
+        age=40.0, gender=(0.3, 0.7), emotion=(0.0, 1.0, 0.0, 0.0, 0.0))))
     assert age == pytest.approx(0.3 * 40.0 + 0.7 * 30.0)
     assert gender == pytest.approx((0.2 * 0.3 + 0.8 * 0.8, 0.2 * 0.7 + 0.8 * 0.2))
     assert emotion == pytest.approx((0.12, 0.52, 0.12, 0.12, 0.12))
     # A missing measurement (face too small, not due) keeps everything.
-    assert smoother.update(config, None, None, None) == (age, gender, emotion)
+    assert _triple(smoother.update(config, _measured())) == (age, gender, emotion)
     # Measurements that do not sum exactly to 1 (FP16 softmax) come out normalised.
-    _, gender, emotion = smoother.update(config, None, (0.51, 0.5), (0.2, 0.2, 0.2, 0.2, 0.21))
+    _, gender, emotion = _triple(smoother.update(config, _measured(
+        gender=(0.51, 0.5), emotion=(0.2, 0.2, 0.2, 0.2, 0.21))))
     assert sum(gender) == pytest.approx(1.0) and sum(emotion) == pytest.approx(1.0)
     off = TrackingConfig(smoothing=False)
-    assert smoother.update(off, 50.0, (0.1, 0.9), None)[:2] == (50.0, (0.1, 0.9))
+    assert _triple(smoother.update(off, _measured(age=50.0, gender=(0.1, 0.9))))[:2] == \
+        (50.0, (0.1, 0.9))
+
+
+def test_smoother_head_pose_mean_and_landmarks_follow_the_box():
+    config = TrackingConfig(head_pose_smoothing=0.5, landmarks_smoothing=0.25)
+    smoother = AttributeSmoother()
+    points = ((120.0, 80.0), (180.0, 80.0), (150.0, 110.0), (125.0, 140.0), (175.0, 140.0))
+    first = smoother.update(config, _measured(head_pose=(10.0, -4.0, 2.0), landmarks=points))
+    assert first['head_pose'] == (10.0, -4.0, 2.0) and first['landmarks'] == points
+    second = smoother.update(config, _measured(head_pose=(30.0, 4.0, -2.0)))
+    assert second['head_pose'] == pytest.approx((20.0, 0.0, 0.0))
+    assert second['landmarks'] == points, 'no new landmarks: the old ones stay'
+    # The face moved 40 px right and grew 2x, with the same points relative to its box: the
+    # smoothed points move with it at once instead of lagging behind.
+    moved = (140.0, 50.0, 340.0, 290.0)
+    scaled = tuple((140.0 + (x - 100.0) * 2.0, 50.0 + (y - 50.0) * 2.0) for x, y in points)
+    third = smoother.update(config, _measured(moved, landmarks=scaled))
+    assert np.allclose(third['landmarks'], scaled)
+    # Relative to the box, a new measurement counts with the landmarks_smoothing weight.
+    shifted = tuple((x + 8.0, y) for x, y in scaled)
+    fourth = smoother.update(config, _measured(moved, landmarks=shifted))
+    assert np.allclose(np.array(fourth['landmarks']) - scaled, [[2.0, 0.0]] * 5)
+    off = TrackingConfig(smoothing=False)
+    assert smoother.update(off, _measured(head_pose=(-5.0, 1.0, 0.5)))['head_pose'] == \
+        (-5.0, 1.0, 0.5)
 
 
 def test_tracker_smooths_per_track():

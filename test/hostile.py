@@ -42,7 +42,7 @@ def encoded(kind: str, size: Tuple[int, int] = (160, 120), faces: int = 1, seed:
             progressive: bool = False) -> bytes:
     """Return a real face frame of ``size`` encoded as 'jpeg' or 'png'."""
     # A quarter to half of the frame's height (a face's patch carries context around it).
-    face_px = (min(size) // 4, min(200, min(size) // 2))
+    face_px = (min(64, min(size) // 4), min(200, min(size) // 2))
     frame, _ = compose_frame(faces, size=size, seed=seed, face_px=face_px)
     if kind == 'png':
         ok, data = cv2.imencode('.png', frame)

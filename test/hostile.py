@@ -18,7 +18,8 @@ Hostile compressed and raw frames built from real ones, for test_image_limits an
 Bombs are real encoded frames (sample_frames, cv2.imencode) whose JPEG frame header or PNG
 IHDR was edited to declare another size (with the IHDR CRC recomputed so that decoders accept
 the chunk). ``Mutator`` makes seeded, repeatable mutations: bit flips, truncations, edited
-headers, inserted and deleted bytes, and wrong ``format`` strings.
+headers, inserted and deleted bytes, and wrong ``format`` strings; ``compressed_cases`` and
+``raw_cases`` turn them (and random raw geometry) into messages.
 """
 
 import random
@@ -27,13 +28,20 @@ from typing import List, Tuple
 import zlib
 
 import cv2
+from facesense_ros.encodings import SUPPORTED_ENCODINGS
 from facesense_ros.image_header import PNG_SIGNATURE
 from facesense_ros.sample_frames import compose_frame
+from sensor_msgs.msg import CompressedImage, Image
 
 # What image_transport and others write into CompressedImage.format, right and wrong.
 FORMATS = ('jpeg', 'png', 'bgr8; jpeg compressed bgr8', 'rgb8; compressed bgr8',
            'rgb8; png compressed bgr8', 'mono8; jpeg compressed mono8', '16UC1; compressedDepth',
            '', 'tiff', 'h264', 'x' * 300, '\u00e9\u00e8; jpeg')
+# Encodings a camera might send that the node does not read, and made-up ones.
+OTHER_ENCODINGS = ('bayer_rggb8', '32FC1', '16UC1', '8UC3', 'nv12', '', 'BGR8', 'rgb8 ',
+                   'x' * 200)
+# Raw data is at most this long: the fuzz is about geometry, not about copying megabytes.
+MAX_RAW_BYTES = 1 << 20
 # A 64x64 real frame encodes to under 2 KB: the size of the bomb in the issue.
 BOMB_SOURCE_SIZE = (64, 64)
 
@@ -148,3 +156,49 @@ class Mutator:
             kind = self.rng.choice(self.KINDS)
             data = self.mutate(self.rng.choice(sources), kind)
             yield kind, data, self.rng.choice(FORMATS)
+
+
+def compressed_cases(seed, count):
+    """Return an iterator of (label, CompressedImage) mutations of real JPEG and PNG frames."""
+    # Encoded now, so that loading the photos is not part of the run's peak.
+    sources = [encoded('jpeg', (160, 120)), encoded('png', (160, 120)),
+               encoded('jpeg', (160, 120), progressive=True),
+               encoded('jpeg', (640, 480), faces=2, seed=1),
+               encoded('png', (64, 64))]
+
+    def messages():
+        for kind, data, fmt in Mutator(seed).cases(sources, count):
+            msg = CompressedImage(format=fmt)
+            msg.data = data
+            yield kind, msg
+    return messages()
+
+
+def _raw_size(rng):
+    pick = rng.random()
+    if pick < 0.1:
+        return 0
+    if pick < 0.7:
+        return rng.randint(1, 300)
+    if pick < 0.9:
+        return rng.randint(300, 20000)
+    return rng.randint(20000, 2 ** 32 - 1)
+
+
+def raw_cases(seed, count):
+    """Yield (label, Image) messages with random encodings, geometry and data lengths."""
+    rng = random.Random(seed)
+    for _ in range(count):
+        encoding = rng.choice(SUPPORTED_ENCODINGS + OTHER_ENCODINGS)
+        width, height = _raw_size(rng), _raw_size(rng)
+        row = width * {'bgr8': 3, 'rgb8': 3, 'bgra8': 4, 'rgba8': 4, 'mono8': 1}.get(encoding, 2)
+        step = rng.choice([row, row + rng.randint(1, 7), max(row - 1, 0), rng.randrange(2 ** 32),
+                           0])
+        needed = step * height
+        length = rng.choice([needed, needed - 1, needed + rng.randint(1, 64), rng.randint(0, 64),
+                             rng.randint(0, MAX_RAW_BYTES)])
+        length = max(0, min(length, MAX_RAW_BYTES))
+        msg = Image(width=width, height=height, encoding=encoding, step=step,
+                    is_bigendian=rng.randint(0, 1))
+        msg.data = rng.randbytes(length) if length < 4096 else bytes(length)
+        yield f'{encoding} {width}x{height} step {step} data {length}', msg

@@ -23,24 +23,17 @@ seeds are fixed: a failure names the case's index, and the same run reproduces i
 resident size of this process is reset before each run (/proc/self/clear_refs) and bounded.
 """
 
-import random
 import re
 
 from facesense_ros.conversions import compressed_msg_to_bgr, image_msg_to_bgr
 from facesense_ros.encodings import (DEFAULT_MAX_INPUT_PIXELS, ImageFormatError,
-                                     OversizedImageError, SUPPORTED_ENCODINGS)
+                                     OversizedImageError)
 import hostile
 import pytest
-from sensor_msgs.msg import CompressedImage, Image
 
 COMPRESSED_SEED, RAW_SEED = 12, 34
 COMPRESSED_CASES = 10000
 RAW_CASES = 10000
-# Encodings a camera might send that the node does not read, and made-up ones.
-OTHER_ENCODINGS = ('bayer_rggb8', '32FC1', '16UC1', '8UC3', 'nv12', '', 'BGR8', 'rgb8 ',
-                   'x' * 200)
-# Raw data is at most this long: the fuzz is about geometry, not about copying megabytes.
-MAX_RAW_BYTES = 1 << 20
 # Peak resident size above the size before the run. A flipped bit in a frame header can make
 # a 2 KB JPEG declare anything up to max_input_pixels, which the decoder then fills in: at
 # most DEFAULT_MAX_INPUT_PIXELS * 3 bytes of BGR output (95 MB). Raw frames hold under 1 MB.
@@ -82,54 +75,8 @@ def _run(cases, convert):
     return counts, largest, (_status_kb('VmHWM') - start_kb) / 1024
 
 
-def compressed_cases(seed=COMPRESSED_SEED, count=COMPRESSED_CASES):
-    """Return an iterator of (label, CompressedImage) mutations of real JPEG and PNG frames."""
-    # Encoded now, so that loading the photos is not part of the run's peak.
-    sources = [hostile.encoded('jpeg', (160, 120)), hostile.encoded('png', (160, 120)),
-               hostile.encoded('jpeg', (160, 120), progressive=True),
-               hostile.encoded('jpeg', (640, 480), faces=2, seed=1),
-               hostile.encoded('png', (64, 64))]
-
-    def messages():
-        for kind, data, fmt in hostile.Mutator(seed).cases(sources, count):
-            msg = CompressedImage(format=fmt)
-            msg.data = data
-            yield kind, msg
-    return messages()
-
-
-def _raw_size(rng):
-    pick = rng.random()
-    if pick < 0.1:
-        return 0
-    if pick < 0.7:
-        return rng.randint(1, 300)
-    if pick < 0.9:
-        return rng.randint(300, 20000)
-    return rng.randint(20000, 2 ** 32 - 1)
-
-
-def raw_cases(seed=RAW_SEED, count=RAW_CASES):
-    """Yield (label, Image) messages with random encodings, geometry and data lengths."""
-    rng = random.Random(seed)
-    for _ in range(count):
-        encoding = rng.choice(SUPPORTED_ENCODINGS + OTHER_ENCODINGS)
-        width, height = _raw_size(rng), _raw_size(rng)
-        row = width * {'bgr8': 3, 'rgb8': 3, 'bgra8': 4, 'rgba8': 4, 'mono8': 1}.get(encoding, 2)
-        step = rng.choice([row, row + rng.randint(1, 7), max(row - 1, 0), rng.randrange(2 ** 32),
-                           0])
-        needed = step * height
-        length = rng.choice([needed, needed - 1, needed + rng.randint(1, 64), rng.randint(0, 64),
-                             rng.randint(0, MAX_RAW_BYTES)])
-        length = max(0, min(length, MAX_RAW_BYTES))
-        msg = Image(width=width, height=height, encoding=encoding, step=step,
-                    is_bigendian=rng.randint(0, 1))
-        msg.data = rng.randbytes(length) if length < 4096 else bytes(length)
-        yield f'{encoding} {width}x{height} step {step} data {length}', msg
-
-
 def test_compressed_mutations_only_raise_image_format_error(capsys):
-    counts, largest, growth_mb = _run(compressed_cases(), compressed_msg_to_bgr)
+    counts, largest, growth_mb = _run(hostile.compressed_cases(COMPRESSED_SEED, COMPRESSED_CASES), compressed_msg_to_bgr)
     with capsys.disabled():
         print(f'\n[fuzz] {COMPRESSED_CASES} compressed mutations (seed {COMPRESSED_SEED}): '
               f'{counts}, largest decoded {largest[0]}x{largest[1]}, peak RSS '
@@ -141,7 +88,7 @@ def test_compressed_mutations_only_raise_image_format_error(capsys):
 
 
 def test_raw_messages_only_raise_image_format_error(capsys):
-    counts, largest, growth_mb = _run(raw_cases(), image_msg_to_bgr)
+    counts, largest, growth_mb = _run(hostile.raw_cases(RAW_SEED, RAW_CASES), image_msg_to_bgr)
     with capsys.disabled():
         print(f'\n[fuzz] {RAW_CASES} raw messages (seed {RAW_SEED}): {counts}, largest '
               f'converted {largest[0]}x{largest[1]}, peak RSS +{growth_mb:.1f} MB')
@@ -151,7 +98,13 @@ def test_raw_messages_only_raise_image_format_error(capsys):
 
 
 def test_the_same_seed_gives_the_same_cases():
-    first = [bytes(msg.data) for _, msg in compressed_cases(count=50)]
-    assert first == [bytes(msg.data) for _, msg in compressed_cases(count=50)]
-    raw = [(m.width, m.height, m.step, len(m.data)) for _, m in raw_cases(count=50)]
-    assert raw == [(m.width, m.height, m.step, len(m.data)) for _, m in raw_cases(count=50)]
+    def compressed(seed):
+        return [bytes(msg.data) for _, msg in hostile.compressed_cases(seed, 50)]
+
+    def raw(seed):
+        return [(m.width, m.height, m.step, bytes(m.data))
+                for _, m in hostile.raw_cases(seed, 50)]
+    assert compressed(COMPRESSED_SEED) == compressed(COMPRESSED_SEED)
+    assert compressed(COMPRESSED_SEED) != compressed(COMPRESSED_SEED + 1)
+    assert raw(RAW_SEED) == raw(RAW_SEED)
+    assert raw(RAW_SEED) != raw(RAW_SEED + 1)

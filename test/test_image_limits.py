@@ -13,22 +13,31 @@
 # limitations under the License.
 
 """
-max_input_pixels without ROS: declared sizes read from real JPEG/PNG headers, bombs refused
-before decoding, unreadable headers refused with the reason, raw sizes checked before any
-conversion, and what a corrupt image of an allowed size costs against a valid one.
+max_input_pixels: the conversions without ROS, then the real facesense_node processes.
+
+Without ROS: declared sizes read from real JPEG/PNG headers, bombs refused before decoding,
+unreadable headers refused with the reason, raw sizes checked before any conversion, and what
+a corrupt image of an allowed size costs against a valid one. With two real nodes (/lim_c on
+image_raw/compressed, /lim_r on image_raw, both reliable): bombs skipped while the good frame
+after each is answered, a few hundred fuzzed frames with good ones between them, RSS bounded,
+and the parameter changed live.
 """
 
+import statistics
 import time
 
 import cv2
 from facesense_ros.conversions import compressed_msg_to_bgr, image_msg_to_bgr
 from facesense_ros.encodings import (DEFAULT_MAX_INPUT_PIXELS, ImageFormatError, jpeg_to_bgr,
-                                     OversizedImageError, to_bgr)
+                                     MAX_INPUT_PIXELS_RANGE, OversizedImageError, to_bgr)
 from facesense_ros.image_header import (declared_size, DeclaredSize, HeaderError,
                                         MAX_JPEG_SCANS, MAX_JPEG_SEGMENTS)
+from facesense_ros.sample_frames import compose_frame
 import hostile
 import numpy as np
 import pytest
+import rosutil
+from rosutil import Diagnostics, publish_until_counted, Sender
 from sensor_msgs.msg import CompressedImage, Image
 
 # The issue's bombs: JPEG's frame header holds 16-bit sizes (65535 at most), PNG's 32-bit.
@@ -42,6 +51,23 @@ COST_SIZES = [(640, 480), (1920, 1080)]
 COST_FACTOR = 1.5
 COST_SLACK_SEC = 0.005
 COST_REPEATS = 5
+NS_C, NS_R = '/lim_c', '/lim_r'
+NODE_PARAMS = {'reliability': 'reliable', 'diagnostics_period': 0.5}
+GOOD_SIZE = (320, 240)
+# The issue: the good frame sent 0.3 s after each bomb is answered within 1 s.
+BOMB_TO_GOOD_SEC = 0.3
+GOOD_ANSWER_BOUND_SEC = 1.0
+BOMB_ROUNDS = 2
+# The issue's bound on the node's peak RSS growth over a run of bombs.
+BOMB_PEAK_GROWTH_MB = 100
+# Fuzzed frames through each node, a good frame after every FUZZ_GOOD_EVERY of them.
+NODE_FUZZ_CASES = 300
+FUZZ_GOOD_EVERY = 30
+# Between two fuzzed frames: each reaches the worker before the next replaces it.
+FUZZ_PACE_SEC = 0.01
+# Decoded fuzzed frames (up to a header-declared 65535 rows of a 160-pixel JPEG) go through
+# the detector like any frame; the node's peak may grow by this much above its resident size.
+FUZZ_PEAK_GROWTH_MB = 150
 
 
 def _jpeg_segments(jpeg):
@@ -259,3 +285,172 @@ def test_oversized_is_an_image_format_error():
     assert issubclass(OversizedImageError, ImageFormatError)
     with pytest.raises(ImageFormatError):
         to_bgr(bytes(12), 'bgr8', 2, 2, 6, max_pixels=3)
+
+
+# --- the real node ------------------------------------------------------------------------
+
+tester = rosutil.module_tester('limits_tester')
+
+
+@pytest.fixture(scope='module')
+def nodes(model_dir, tester):
+    """Run /lim_c (compressed input) and /lim_r (raw input), both reliable."""
+    with rosutil.nodes_running(tester, model_dir, {
+            NS_C: {**NODE_PARAMS, 'input_transport': 'compressed'},
+            NS_R: NODE_PARAMS}) as started:
+        yield started
+
+
+def _reset_peak(pid):
+    """Reset a process's peak RSS (VmHWM) to its current RSS; return usage()."""
+    with open(f'/proc/{pid}/clear_refs', 'w') as clear_refs:
+        clear_refs.write('5')
+    return rosutil.usage(pid)
+
+
+def _stamped(msg):
+    Sender._next_stamp += 1
+    msg.header.stamp.sec, msg.header.stamp.nanosec = Sender._next_stamp, 0
+    return msg
+
+
+def _answer_seconds(tester, sender, msg, timeout):
+    """Publish ``msg`` once; return seconds until its answer, or None after ``timeout``."""
+    started = time.monotonic()
+    sender.publisher.publish(msg)
+    if tester.spin_until(lambda: sender.answer_to(msg.header) is not None, timeout):
+        return time.monotonic() - started
+    return None
+
+
+def test_bombs_skipped_and_the_next_frame_answered(tester, nodes, capsys):
+    sender = Sender(tester, NS_C, compressed=True)
+    diagnostics = Diagnostics(tester, NS_C)
+    frame, boxes = compose_frame(1, size=GOOD_SIZE)
+    sender.send(frame)
+    # What a good frame alone costs the node now (its answer latency, seconds).
+    lone = [_answer_seconds(tester, sender, sender.message(frame), GOOD_ANSWER_BOUND_SEC * 10)
+            for _ in range(5)]
+    before = diagnostics.wait()
+    pid = nodes[NS_C].pid
+    start = _reset_peak(pid)
+    bombs = [('jpeg', size, hostile.jpeg_bomb(*size)) for size in JPEG_BOMBS]
+    bombs += [('png', size, hostile.png_bomb(*size)) for size in PNG_BOMBS]
+    # A writer of its own: with depth 1, the good frame published next would otherwise replace
+    # the bomb in the writer's history before it was delivered.
+    bomb_publisher = tester.node.create_publisher(CompressedImage, f'{NS_C}/image_raw/compressed',
+                                                  rosutil.FRAME_QOS)
+    assert tester.wait_for_subscribers(bomb_publisher)
+    latencies = {BOMB_TO_GOOD_SEC: [], 0.0: []}
+    for _ in range(BOMB_ROUNDS):
+        for kind, size, data in bombs:
+            # The issue's case (good frame 0.3 s later), then the good frame right behind the
+            # bomb: its extra latency over a lone frame is what skipping the bomb cost.
+            for pause, answers in latencies.items():
+                bomb = _stamped(CompressedImage(format=kind))
+                bomb.data = data
+                bomb_publisher.publish(bomb)
+                tester.spin_for(pause)
+                seconds = _answer_seconds(tester, sender, sender.message(frame),
+                                          GOOD_ANSWER_BOUND_SEC)
+                assert seconds is not None, f'no answer within 1 s to the frame {pause} s ' \
+                    f'after a {kind} {size[0]}x{size[1]}'
+                answers.append(seconds)
+                assert sender.answer_to(bomb.header) is None
+    count = BOMB_ROUNDS * len(bombs)
+
+    def delta(values, key):
+        return int(values[key]) - int(before[key])
+    # A bomb with the good frame right behind it may be replaced by it before the worker takes
+    # it (dropped, as any frame), or in the reader's depth-1 queue; the 0.3 s ones never are.
+    after = diagnostics.wait(lambda values: delta(values, 'oversized frames') >= count)
+    tester.node.destroy_publisher(bomb_publisher)
+    end = rosutil.usage(pid)
+    assert delta(after, 'oversized frames') == delta(after, 'bad frames')
+    assert delta(after, 'oversized frames') + delta(after, 'dropped frames') <= 2 * count
+    peak_mb = (end['hwm_kb'] - start['rss_kb']) / 1024
+
+    def ms(values):
+        return f'median {statistics.median(values) * 1000:.0f} ms, max ' \
+            f'{max(values) * 1000:.0f} ms'
+    with capsys.disabled():
+        print(f'\n[limits] {2 * count} bombs (JPEG 30000..65535, PNG 30000..100000 a side) on '
+              f'{NS_C}, {delta(after, "oversized frames")} counted oversized, '
+              f'{delta(after, "dropped frames")} replaced before processing: the good frame '
+              f'0.3 s after each answered in {ms(latencies[BOMB_TO_GOOD_SEC])}, right behind '
+              f'each in {ms(latencies[0.0])}, alone in {ms(lone)}; RSS '
+              f'{start["rss_kb"] // 1024} MB before, peak +{peak_mb:.1f} MB, '
+              f'{end["rss_kb"] // 1024} MB after')
+    assert peak_mb < BOMB_PEAK_GROWTH_MB
+    output = nodes[NS_C].output()
+    assert 'declares 30000x30000 = 900,000,000 pixels, over max_input_pixels 33,177,600' \
+        in output, output
+    assert nodes[NS_C].running() and 'Traceback' not in output
+
+
+@pytest.mark.parametrize('transport', ['compressed', 'raw'])
+def test_fuzzed_frames_through_the_node(tester, nodes, transport, capsys):
+    namespace = NS_C if transport == 'compressed' else NS_R
+    sender = Sender(tester, namespace, compressed=transport == 'compressed')
+    diagnostics = Diagnostics(tester, namespace)
+    frame, boxes = compose_frame(1, size=GOOD_SIZE)
+    sender.send(frame)
+    before = diagnostics.wait()
+    pid = nodes[namespace].pid
+    start = _reset_peak(pid)
+    cases = (hostile.compressed_cases(56, NODE_FUZZ_CASES) if transport == 'compressed'
+             else hostile.raw_cases(78, NODE_FUZZ_CASES))
+    good = []
+    for index, (_, msg) in enumerate(cases, 1):
+        sender.publisher.publish(_stamped(msg))
+        tester.spin_for(FUZZ_PACE_SEC)
+        if index % FUZZ_GOOD_EVERY == 0:
+            started = time.monotonic()
+            _, answer = sender.send(frame)
+            good.append(time.monotonic() - started)
+            assert len(answer.detections) == len(boxes)
+    after = diagnostics.wait(lambda values: int(values['processed frames'])
+                             > int(before['processed frames']))
+    end = rosutil.usage(pid)
+
+    def delta(key):
+        return int(after[key]) - int(before[key])
+    peak_mb = (end['hwm_kb'] - start['rss_kb']) / 1024
+    with capsys.disabled():
+        print(f'\n[limits] {NODE_FUZZ_CASES} fuzzed {transport} frames into {namespace}: '
+              f'bad {delta("bad frames")} (oversized '
+              f'{delta("oversized frames")}), processed {delta("processed frames")}, dropped '
+              f'{delta("dropped frames")}; {len(good)} good frames answered in max '
+              f'{max(good) * 1000:.0f} ms; RSS {start["rss_kb"] // 1024} MB, peak '
+              f'+{peak_mb:.1f} MB, after {end["rss_kb"] // 1024} MB')
+    # Most fuzzed frames reached the worker and were refused there; none failed inference.
+    assert delta('bad frames') > NODE_FUZZ_CASES // 2, after
+    assert delta('failed frames') == 0
+    assert peak_mb < FUZZ_PEAK_GROWTH_MB
+    assert nodes[namespace].running() and 'Traceback' not in nodes[namespace].output()
+
+
+def test_max_input_pixels_changed_live(tester, nodes):
+    name = f'{NS_R}/facesense'
+    sender = Sender(tester, NS_R)
+    diagnostics = Diagnostics(tester, NS_R)
+    frame, boxes = compose_frame(1, size=GOOD_SIZE)
+    pixels = GOOD_SIZE[0] * GOOD_SIZE[1]
+    try:
+        [result] = tester.set_parameters(name, {'max_input_pixels': pixels - 1})
+        assert result.successful, result.reason
+        before = int(diagnostics.wait()['oversized frames'])
+        publish_until_counted(tester, sender.publisher, sender.message(frame), diagnostics)
+        assert int(diagnostics.wait()['oversized frames']) > before
+        low, high = MAX_INPUT_PIXELS_RANGE
+        for value in (low - 1, high + 1):
+            [result] = tester.set_parameters(name, {'max_input_pixels': value})
+            assert not result.successful, value
+        assert tester.get_parameters(name, ['max_input_pixels']) == {
+            'max_input_pixels': pixels - 1}
+        [result] = tester.set_parameters(name, {'max_input_pixels': pixels})
+        assert result.successful, result.reason
+        _, answer = sender.send(frame)
+        assert len(answer.detections) == len(boxes)
+    finally:
+        tester.set_parameters(name, {'max_input_pixels': DEFAULT_MAX_INPUT_PIXELS})

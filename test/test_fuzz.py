@@ -76,7 +76,8 @@ def _run(cases, convert):
 
 
 def test_compressed_mutations_only_raise_image_format_error(capsys):
-    counts, largest, growth_mb = _run(hostile.compressed_cases(COMPRESSED_SEED, COMPRESSED_CASES), compressed_msg_to_bgr)
+    counts, largest, growth_mb = _run(hostile.compressed_cases(COMPRESSED_SEED, COMPRESSED_CASES),
+                                      compressed_msg_to_bgr)
     with capsys.disabled():
         print(f'\n[fuzz] {COMPRESSED_CASES} compressed mutations (seed {COMPRESSED_SEED}): '
               f'{counts}, largest decoded {largest[0]}x{largest[1]}, peak RSS '

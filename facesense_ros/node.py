@@ -36,7 +36,8 @@ from facesense_ros.config import (check_parameter, PARAMETERS, PipelineConfig, r
 from facesense_ros.conversions import (bgr_to_image_msg, compressed_msg_to_bgr,
                                        faces_to_detections, image_msg_to_bgr, label_info)
 from facesense_ros.drawing import annotate
-from facesense_ros.encodings import ImageFormatError
+from facesense_ros.encodings import (DEFAULT_MAX_INPUT_PIXELS, ImageFormatError,
+                                     MAX_INPUT_PIXELS_RANGE, OversizedImageError)
 from facesense_ros.perception import FacePerception
 from facesense_ros.pipeline import FacePipeline
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
@@ -70,6 +71,10 @@ NODE_PARAMETERS = {
     'qos_depth': (1, 'Input queue depth; 1 keeps only the newest frame.', None, True, 1, 100),
     'diagnostics_period': (1.0, 'Seconds between /diagnostics messages.', None, False, 0.1,
                            60.0),
+    'max_input_pixels': (DEFAULT_MAX_INPUT_PIXELS, 'Input frames declaring more pixels '
+                         '(width x height; for JPEG/PNG read from the header, before decoding) '
+                         'are skipped and counted as oversized.', None, False,
+                         *MAX_INPUT_PIXELS_RANGE),
 }
 # Detections must not be lost to a momentarily slow consumer: reliable, a few frames deep.
 DETECTIONS_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
@@ -153,8 +158,8 @@ class Stats:
 
     def __init__(self):
         self._lock = threading.Lock()
-        self.totals = {'input': 0, 'processed': 0, 'dropped': 0, 'bad': 0, 'failed': 0,
-                       'annotated': 0}
+        self.totals = {'input': 0, 'processed': 0, 'dropped': 0, 'bad': 0, 'oversized': 0,
+                       'failed': 0, 'annotated': 0}
         self._window_start = time.monotonic()
         self._window = self._empty_window()
 
@@ -216,6 +221,8 @@ class FaceSenseNode(Node):
         self._input_qos = QoSProfile(depth=node_values['qos_depth'],
                                      reliability=RELIABILITIES[node_values['reliability']])
         self._stats = Stats()
+        # Read by the worker once per frame, replaced whole by a live change: no lock needed.
+        self._max_input_pixels = node_values['max_input_pixels']
         # Guards the pipeline/perception objects between the worker and parameter changes.
         self._processing_lock = threading.Lock()
         # Guards the pending frame, the pause flag and the stop flag.
@@ -271,7 +278,7 @@ class FaceSenseNode(Node):
 
     def _on_set_parameters(self, parameters) -> SetParametersResult:
         updates = {}
-        period = None
+        period = max_pixels = None
         for parameter in parameters:
             value = _python_value(parameter.value)
             if parameter.name in PARAMETERS:
@@ -281,6 +288,11 @@ class FaceSenseNode(Node):
                 updates[parameter.name] = value
             elif parameter.name == 'diagnostics_period':
                 period = value
+            elif parameter.name == 'max_input_pixels':
+                # rclpy has checked it against the descriptor's range already.
+                max_pixels = value
+        if max_pixels is not None:
+            self._max_input_pixels = max_pixels
         if period is not None:
             self._diagnostics_timer.cancel()
             self.destroy_timer(self._diagnostics_timer)
@@ -374,9 +386,12 @@ class FaceSenseNode(Node):
     def _process(self, msg):
         start = time.perf_counter()
         try:
-            frame = compressed_msg_to_bgr(msg) if self._compressed else image_msg_to_bgr(msg)
+            convert = compressed_msg_to_bgr if self._compressed else image_msg_to_bgr
+            frame = convert(msg, self._max_input_pixels)
         except ImageFormatError as e:
             self._stats.count('bad')
+            if isinstance(e, OversizedImageError):
+                self._stats.count('oversized')
             self.get_logger().warning(f'frame skipped: {e}',
                                       throttle_duration_sec=WARN_THROTTLE_SEC)
             return
@@ -454,6 +469,7 @@ class FaceSenseNode(Node):
             'processed fps': f'{processed / seconds:.2f}',
             'dropped frames': str(totals['dropped']),
             'bad frames': str(totals['bad']),
+            'oversized frames': str(totals['oversized']),
             'failed frames': str(totals['failed']),
             'processed frames': str(totals['processed']),
             'annotated frames': str(totals['annotated']),

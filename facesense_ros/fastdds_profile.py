@@ -35,7 +35,7 @@ FAST_DDS_3_VARIABLE = 'FASTDDS_DEFAULT_PROFILES_FILE'
 
 
 def profile_variable(distro: Optional[str]) -> str:
-    """Return the variable the Fast DDS of ``distro`` (a $ROS_DISTRO value) reads a profile from."""
+    """Return the variable the Fast DDS of ``distro`` (a $ROS_DISTRO value) reads profiles from."""
     return FAST_DDS_2_VARIABLE if distro in FAST_DDS_2_DISTROS else FAST_DDS_3_VARIABLE
 
 

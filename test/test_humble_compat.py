@@ -89,17 +89,19 @@ def _python310():
     for candidate in (os.environ.get('FACESENSE_PYTHON310'), PYENV_PYTHON310,
                       shutil.which('python3.10')):
         if candidate and Path(candidate).is_file():
-            done = subprocess.run([str(candidate), '-c', 'import sys; print(sys.version_info[:2])'],
-                                  capture_output=True, text=True)
+            done = subprocess.run(
+                [str(candidate), '-c', 'import sys; print(sys.version_info[:2])'],
+                capture_output=True, text=True)
             if done.returncode == 0 and done.stdout.strip() == '(3, 10)':
                 return str(candidate)
-    pytest.fail('Python 3.10 (Humble\'s) not found: set FACESENSE_PYTHON310 to its python3.10')
+    pytest.fail('Python 3.10 (the Python of Humble) not found: set FACESENSE_PYTHON310 to its '
+                'python3.10')
 
 
 # Run by Python 3.10: compile every file given, then check the standard library modules and
 # typing names they import exist in that Python (standard library: this Python's or the running
 # test's, so that a module new in 3.11, such as tomllib, counts). Prints one line per problem.
-CHECK_310 = r'''
+CHECK_310 = r"""
 import ast, importlib, py_compile, sys, tempfile, os
 out = tempfile.mkdtemp()
 stdlib = set(sys.stdlib_module_names) | set(os.environ['STDLIB_MODULES'].split())
@@ -130,7 +132,7 @@ for i, path in enumerate(sys.argv[1:]):
                     importlib.import_module(f'{module}.{name}')
                 except ImportError:
                     print(f'{path}:{node.lineno}: no {module}.{name} in Python 3.10')
-'''
+"""
 
 
 def test_every_module_compiles_and_imports_under_python_310():

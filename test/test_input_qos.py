@@ -84,7 +84,7 @@ def test_best_available_detected_on_this_distro():
 
 
 def _offered(tester, topic):
-    """What facesense_node reads: the reliability each publisher of ``topic`` offers."""
+    """Return what facesense_node reads: the reliability each publisher of ``topic`` offers."""
     return [info.qos_profile.reliability
             for info in tester.node.get_publishers_info_by_topic(topic)]
 

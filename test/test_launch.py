@@ -268,9 +268,11 @@ def test_shm_profile_delivers_every_frame_to_a_best_effort_reader(tmp_path):
         env=dict(os.environ, **processes.profile_env(profile)))
     try:
         # image_source sends once two readers match it; the second one is made only after the
-        # counting reader has matched the writer, so that no frame goes out before the counting
-        # reader can take it (the start-up race of bench/NOTES.md, section 8).
-        assert tester.spin_until(lambda: tester.node.count_publishers("/shm_check/image_raw") > 0,
+        # counting reader has discovered the writer (Humble's Subscription has no
+        # get_publisher_count), and image_source waits start_delay more, so that no frame goes
+        # out before the counting reader can take it (the start-up race of bench/NOTES.md,
+        # section 8).
+        assert tester.spin_until(lambda: tester.node.count_publishers('/shm_check/image_raw') > 0,
                                  rosutil.DISCOVERY_TIMEOUT), source.output()
         tester.collect(Image, '/shm_check/image_raw', best_effort)
         tester.spin_until(lambda: not source.running(),

@@ -38,6 +38,8 @@ from facesense_ros.conversions import (bgr_to_image_msg, compressed_msg_to_bgr,
 from facesense_ros.drawing import annotate
 from facesense_ros.encodings import (DEFAULT_MAX_INPUT_PIXELS, ImageFormatError,
                                      MAX_INPUT_PIXELS_RANGE, OversizedImageError)
+from facesense_ros.input_qos import CHOICES as RELIABILITIES, InputReliability
+from facesense_ros.input_qos import PUBLISHER_CHECK_PERIOD
 from facesense_ros.perception import FacePerception
 from facesense_ros.pipeline import FacePipeline
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
@@ -57,17 +59,15 @@ NODE_NAME = 'facesense'
 # The Python logger of the ROS-free core (models, model_store).
 CORE_LOGGER = 'facesense_ros'
 TRANSPORTS = ('raw', 'compressed')
-RELIABILITIES = {'best_effort': ReliabilityPolicy.BEST_EFFORT,
-                 'reliable': ReliabilityPolicy.RELIABLE}
 # Node-level parameters (the perception ones come from config.PARAMETERS):
 # name -> (default, description, choices, read_only, minimum, maximum).
 NODE_PARAMETERS = {
     'input_transport': ('raw', 'raw: subscribe image_raw (sensor_msgs/Image); compressed: '
                         'image_raw/compressed (sensor_msgs/CompressedImage).', TRANSPORTS, True,
                         None, None),
-    'reliability': ('best_effort', 'QoS reliability of the input subscription (best_effort '
-                    'also receives from reliable publishers).', tuple(RELIABILITIES), True,
-                    None, None),
+    'reliability': ('auto', 'QoS reliability of the input subscription; auto: reliable when '
+                    'every publisher offers reliable, else best_effort, re-checked every '
+                    f'{PUBLISHER_CHECK_PERIOD:g} s.', tuple(RELIABILITIES), True, None, None),
     'qos_depth': (1, 'Input queue depth; 1 keeps only the newest frame.', None, True, 1, 100),
     'diagnostics_period': (1.0, 'Seconds between /diagnostics messages.', None, False, 0.1,
                            60.0),
@@ -218,8 +218,8 @@ class FaceSenseNode(Node):
             # Ctrl-C or SIGTERM while the models compiled: stop quietly, like during spin.
             raise ExternalShutdownException()
         self._compressed = node_values['input_transport'] == 'compressed'
-        self._input_qos = QoSProfile(depth=node_values['qos_depth'],
-                                     reliability=RELIABILITIES[node_values['reliability']])
+        self._input_depth = node_values['qos_depth']
+        self._input_reliability = InputReliability(node_values['reliability'])
         self._stats = Stats()
         # Read by the worker once per frame, replaced whole by a live change: no lock needed.
         self._max_input_pixels = node_values['max_input_pixels']
@@ -258,9 +258,12 @@ class FaceSenseNode(Node):
         self._annotator.start()
         self._subscription = None
         self._subscribe()
+        if self._input_reliability.auto:
+            self._publishers_timer = self.create_timer(PUBLISHER_CHECK_PERIOD,
+                                                       self._check_publishers)
         self.get_logger().info(
-            f'ready: {self._subscription.topic_name} ({node_values["reliability"]}, depth '
-            f'{node_values["qos_depth"]}) -> faces/detections')
+            f'ready: {self._subscription.topic_name} ({self._input_reliability.describe()}, '
+            f'depth {self._input_depth}) -> faces/detections')
 
     # --- parameters -------------------------------------------------------------------------
 
@@ -339,12 +342,31 @@ class FaceSenseNode(Node):
     def _input_topic(self) -> str:
         return 'image_raw/compressed' if self._compressed else 'image_raw'
 
+    def _offered_reliabilities(self):
+        topic = self.resolve_topic_name(self._input_topic())
+        return [info.qos_profile.reliability
+                for info in self.get_publishers_info_by_topic(topic)]
+
     def _subscribe(self):
         msg_type = CompressedImage if self._compressed else Image
+        qos = QoSProfile(depth=self._input_depth, reliability=self._input_reliability.request(
+            self._offered_reliabilities()))
         self._subscription = self.create_subscription(msg_type, self._input_topic(),
-                                                      self._on_image, self._input_qos)
+                                                      self._on_image, qos)
         # Kept for /diagnostics while paused (no subscription then).
         self._input_topic_name = self._subscription.topic_name
+
+    def _check_publishers(self):
+        # reliability auto: the publishers' offer is only read when subscribing (with
+        # BEST_AVAILABLE too), so a camera started or replaced later is followed from here.
+        if self._subscription is None or not self._input_reliability.outdated(
+                self._offered_reliabilities()):
+            return
+        before = self._input_reliability.describe()
+        self.destroy_subscription(self._subscription)
+        self._subscribe()
+        self.get_logger().info(f'input reliability {before} -> '
+                               f'{self._input_reliability.describe()}: the publishers changed')
 
     def _on_image(self, msg):
         self._stats.count('input')
@@ -476,6 +498,7 @@ class FaceSenseNode(Node):
             'faces per frame': f'{window["faces"] / processed:.2f}' if processed else '0.00',
             'paused': str(paused).lower(),
             'input topic': self._input_topic_name,
+            'input reliability': self._input_reliability.describe(),
             'model files': ', '.join(self._model_files()),
             'device': self._pipeline_config.device,
         }

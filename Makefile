@@ -1,6 +1,10 @@
 # facesense_ros development commands. Each sets up what it needs first (idempotent, quick when
 # nothing changed). Every ROS process they start is loopback-only (dev/setup.bash).
+# DISTRO=jazzy selects the ROS 2 Jazzy environment (.venv-jazzy, install-jazzy/) for any target;
+# Kilted is the default (dev/distro.bash).
 .PHONY: env test demo bench soak lint clean
+DISTRO ?= kilted
+export DISTRO
 
 env:
 	@./dev/make_env.sh
@@ -21,4 +25,4 @@ soak: env
 	@./dev/run.sh python -m pytest -v -m soak test
 
 clean:
-	rm -rf build install log .venv demo_output bench_output
+	rm -rf build install log .venv build-jazzy install-jazzy log-jazzy .venv-jazzy demo_output bench_output

@@ -218,7 +218,7 @@ class NodeBench:
     def __init__(self, model_dir, log_dir):
         # image_source's environment per publisher transport (see NODE_RUNS).
         profile = processes.loopback_shm_profile(SHM_PROFILE)
-        self.source_env = {'shm': {'FASTDDS_DEFAULT_PROFILES_FILE': str(profile)}, 'default': {}}
+        self.source_env = {'shm': processes.profile_env(profile), 'default': {}}
         import rclpy
         from rclpy.executors import SingleThreadedExecutor
         from rclpy.node import Node

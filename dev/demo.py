@@ -34,7 +34,7 @@ import time
 import cv2
 import numpy as np
 # dev/processes.py: dev/ is first on sys.path when this script runs.
-from processes import loopback_shm_profile, ROOT, start, stop
+from processes import loopback_shm_profile, profile_env, ROOT, start, stop
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
@@ -115,7 +115,7 @@ def run(args):
     # bound to loopback. Without it, the node's reliable faces/image (900 KB) to the recorder
     # travels as UDP fragments and stalls the node: p50 162-538 ms instead of 12 ms
     # (docs/performance.md).
-    env = {'FASTDDS_DEFAULT_PROFILES_FILE': str(loopback_shm_profile(out / 'fastdds_shm.xml'))}
+    env = profile_env(loopback_shm_profile(out / 'fastdds_shm.xml'))
     rclpy.init()
     recorder = Recorder()
     executor = SingleThreadedExecutor()

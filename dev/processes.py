@@ -15,10 +15,13 @@
 """
 The package's console scripts as processes, for `make demo`, `make bench` and tests.
 
-``start``/``stop`` run install/facesense_ros/lib/facesense_ros/<executable> in the caller's
-environment (dev/setup.bash: loopback-only discovery) and stop it with SIGINT.
+``start``/``stop`` run <install>/facesense_ros/lib/facesense_ros/<executable> (the colcon
+install directory of the selected distro, $FACESENSE_INSTALL_DIR from dev/setup.bash) in the
+caller's environment (loopback-only discovery) and stop it with SIGINT.
 ``loopback_shm_profile`` writes the shipped config/fastdds_shm.xml with its UDPv4 transport
-bound to 127.0.0.1: the only form of that profile any process on these machines may run with.
+bound to 127.0.0.1: the only form of that profile any process on these machines may run with;
+``profile_env`` names it under the variable this distro's Fast DDS reads.
+``loopback_env`` puts an environment on loopback the way its distro reads it.
 """
 
 import os
@@ -27,12 +30,18 @@ import signal
 import subprocess
 from xml.etree import ElementTree
 
+from facesense_ros import fastdds_profile
+
 ROOT = Path(__file__).resolve().parents[1]
-LIB = ROOT / 'install' / 'facesense_ros' / 'lib' / 'facesense_ros'
+# dev/setup.bash sets it (install/ for Kilted, install-jazzy/ for DISTRO=jazzy).
+INSTALL = Path(os.environ.get('FACESENSE_INSTALL_DIR') or ROOT / 'install')
+LIB = INSTALL / 'facesense_ros' / 'lib' / 'facesense_ros'
 SHM_PROFILE = ROOT / 'config' / 'fastdds_shm.xml'
 # Fast DDS's XML namespace; written back as the default namespace, since Fast DDS compares
 # element names as written (an 'ns0:' prefix would make every element unknown to it).
 FASTDDS_NS = 'http://www.eprosima.com'
+# Distros whose rcl reads only ROS_LOCALHOST_ONLY (ROS_AUTOMATIC_DISCOVERY_RANGE came in Iron).
+LOCALHOST_ONLY_DISTROS = ('humble',)
 # A clean exit after SIGINT is well under a second; this only bounds a hang.
 STOP_TIMEOUT = 10.0
 
@@ -76,3 +85,24 @@ def loopback_shm_profile(destination, source=SHM_PROFILE):
     destination = Path(destination)
     tree.write(destination, encoding='UTF-8', xml_declaration=True)
     return destination
+
+
+def profile_env(profile):
+    """Return the environment entry that gives this $ROS_DISTRO's Fast DDS the XML ``profile``."""
+    return fastdds_profile.profile_env(profile, os.environ.get('ROS_DISTRO'))
+
+
+def loopback_env(environ):
+    """
+    Put the mapping ``environ`` on loopback-only discovery for its $ROS_DISTRO; return it.
+
+    Humble reads only ROS_LOCALHOST_ONLY=1. Jazzy and Kilted read
+    ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST, and Jazzy's rcl warns at every process start when
+    ROS_LOCALHOST_ONLY is set too, so there it is removed.
+    """
+    if environ.get('ROS_DISTRO') in LOCALHOST_ONLY_DISTROS:
+        environ['ROS_LOCALHOST_ONLY'] = '1'
+    else:
+        environ.pop('ROS_LOCALHOST_ONLY', None)
+    environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
+    return environ

@@ -35,7 +35,8 @@ import threading
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from facesense_ros.config import PARAMETERS
-from facesense_ros.encodings import ImageFormatError, jpeg_to_bgr, to_bgr
+from facesense_ros.encodings import (check_size, DEFAULT_MAX_INPUT_PIXELS, ImageFormatError,
+                                     jpeg_to_bgr, to_bgr)
 from facesense_ros.face import (EMOTION_LABELS, Face, GENDER_LABELS, head_pose_from_quaternion,
                                 head_pose_quaternion, LANDMARK_NAMES, LOOKING_SCORE)
 import numpy as np
@@ -95,14 +96,16 @@ def cv_bridge_in_use() -> bool:
     return _bridge() is not None
 
 
-def image_msg_to_bgr(msg) -> np.ndarray:
+def image_msg_to_bgr(msg, max_pixels: int = DEFAULT_MAX_INPUT_PIXELS) -> np.ndarray:
     """
     Return a sensor_msgs/Image as an HxWx3 uint8 BGR array.
 
     Uses cv_bridge when it is importable and works, and encodings.to_bgr otherwise or for
     encodings that cv_bridge does not know (e.g. ``yuyv`` on Humble); both give the same
-    pixels. Raises ImageFormatError for an unsupported encoding or inconsistent geometry.
+    pixels. Raises ImageFormatError for an unsupported encoding or inconsistent geometry, and
+    OversizedImageError, before any conversion, for more than ``max_pixels`` pixels.
     """
+    check_size(msg.encoding, msg.width, msg.height, max_pixels)
     bridge = _bridge()
     if bridge is not None:
         try:
@@ -112,12 +115,19 @@ def image_msg_to_bgr(msg) -> np.ndarray:
             # raises ImageFormatError with the reason.
             pass
     return to_bgr(msg.data, msg.encoding, msg.width, msg.height, msg.step,
-                  is_bigendian=bool(msg.is_bigendian))
+                  is_bigendian=bool(msg.is_bigendian), max_pixels=max_pixels)
 
 
-def compressed_msg_to_bgr(msg) -> np.ndarray:
-    """Return a sensor_msgs/CompressedImage (JPEG or PNG) as BGR; ImageFormatError if corrupt."""
-    return jpeg_to_bgr(msg.data)
+def compressed_msg_to_bgr(msg, max_pixels: int = DEFAULT_MAX_INPUT_PIXELS) -> np.ndarray:
+    """
+    Return a sensor_msgs/CompressedImage (JPEG or PNG) as BGR.
+
+    The bytes decide, never ``format`` (untrusted, and image_transport writes several spellings:
+    ``jpeg``, ``bgr8; jpeg compressed bgr8``, ``rgb8; compressed bgr8``): whatever it says,
+    JPEG and PNG decode to BGR. Raises ImageFormatError when the data is neither, is corrupt,
+    or declares more than ``max_pixels`` pixels (OversizedImageError, nothing decoded).
+    """
+    return jpeg_to_bgr(msg.data, max_pixels)
 
 
 def bgr_to_image_msg(image: np.ndarray, header) -> Image:

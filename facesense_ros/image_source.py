@@ -17,7 +17,9 @@
 
 Publishes ``image_raw`` (sensor_msgs/Image in any encoding encodings.py supports) or
 ``image_raw/compressed`` (JPEG CompressedImage) at ``fps``, stamped with the current time.
-Reads with OpenCV; no cv_bridge or image_transport needed. Prints nothing per frame.
+Reads with OpenCV; no cv_bridge or image_transport needed. Prints nothing per frame. An image
+file declaring more than ``max_input_pixels`` is refused: JPEG and PNG from their header,
+before decoding; other formats (no header reader) once OpenCV decoded them.
 """
 
 from pathlib import Path
@@ -26,7 +28,10 @@ import time
 from typing import List, Optional
 
 import cv2
-from facesense_ros.encodings import bgr_to_jpeg, from_bgr, ImageFormatError, SUPPORTED_ENCODINGS
+from facesense_ros.encodings import (bgr_to_jpeg, check_size, DEFAULT_MAX_INPUT_PIXELS,
+                                     from_bgr, ImageFormatError, jpeg_to_bgr,
+                                     MAX_INPUT_PIXELS_RANGE, SUPPORTED_ENCODINGS)
+from facesense_ros.image_header import JPEG_SOI, PNG_SIGNATURE
 import numpy as np
 from rcl_interfaces.msg import ParameterDescriptor
 import rclpy
@@ -62,8 +67,9 @@ class FrameReader:
     ``read()`` returns the next BGR frame, or None when a non-looping source is exhausted.
     """
 
-    def __init__(self, source: str, loop: bool):
+    def __init__(self, source: str, loop: bool, max_pixels: int = DEFAULT_MAX_INPUT_PIXELS):
         self.loop = loop
+        self.max_pixels = max_pixels
         self.capture = None
         self.files: List[Path] = []
         self.index = 0
@@ -97,12 +103,23 @@ class FrameReader:
             self.kind = 'video'
             self.path = path
 
-    @staticmethod
-    def _imread(path: Path) -> np.ndarray:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None:
-            raise SourceError(f'source: {path} is not an image OpenCV can read')
-        return image
+    def _imread(self, path: Path) -> np.ndarray:
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise SourceError(f'source: {path} could not be read: {e}') from e
+        try:
+            if data.startswith((JPEG_SOI, PNG_SIGNATURE)):
+                # The declared size is checked before decoding.
+                return jpeg_to_bgr(data, self.max_pixels)
+            image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+            if image is None:
+                raise SourceError(f'source: {path} is not an image OpenCV can read')
+            check_size(path.suffix.lstrip('.').upper() or 'image', image.shape[1],
+                       image.shape[0], self.max_pixels)
+            return image
+        except ImageFormatError as e:
+            raise SourceError(f'source: {path}: {e}') from e
 
     def read(self) -> Optional[np.ndarray]:
         """Return the next frame, or None at the end of a non-looping source."""
@@ -149,6 +166,7 @@ class ImageSource(Node):
         self.declare_parameter('wait_for_subscribers', 0)
         self.declare_parameter('start_delay', DEFAULT_START_DELAY_SEC,
                                ParameterDescriptor(dynamic_typing=True))
+        self.declare_parameter('max_input_pixels', DEFAULT_MAX_INPUT_PIXELS)
         get = self.get_parameter
         self.frame_id = get('frame_id').value
         self.encoding = get('encoding').value
@@ -178,7 +196,12 @@ class ImageSource(Node):
                 or not self.start_delay >= 0:
             raise SourceError(f'parameter start_delay must be a number >= 0 (seconds), got '
                               f'{self.start_delay!r}')
-        self.reader = FrameReader(get('source').value, get('loop').value)
+        max_pixels = get('max_input_pixels').value
+        low, high = MAX_INPUT_PIXELS_RANGE
+        if not low <= max_pixels <= high:
+            raise SourceError(f'parameter max_input_pixels must be in {low}..{high}, got '
+                              f'{max_pixels}')
+        self.reader = FrameReader(get('source').value, get('loop').value, max_pixels)
         qos = QoSProfile(depth=1, reliability=RELIABILITIES[reliability])
         if self.transport == 'raw':
             self.publisher = self.create_publisher(Image, 'image_raw', qos)

@@ -36,7 +36,10 @@ from facesense_ros.config import (check_parameter, PARAMETERS, PipelineConfig, r
 from facesense_ros.conversions import (bgr_to_image_msg, compressed_msg_to_bgr,
                                        faces_to_detections, image_msg_to_bgr, label_info)
 from facesense_ros.drawing import annotate
-from facesense_ros.encodings import ImageFormatError
+from facesense_ros.encodings import (DEFAULT_MAX_INPUT_PIXELS, ImageFormatError,
+                                     MAX_INPUT_PIXELS_RANGE, OversizedImageError)
+from facesense_ros.input_qos import CHOICES as RELIABILITIES, InputReliability
+from facesense_ros.input_qos import PUBLISHER_CHECK_PERIOD
 from facesense_ros.perception import FacePerception
 from facesense_ros.pipeline import FacePipeline
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
@@ -64,20 +67,22 @@ NODE_NAME = 'facesense'
 # The Python logger of the ROS-free core (models, model_store).
 CORE_LOGGER = 'facesense_ros'
 TRANSPORTS = ('raw', 'compressed')
-RELIABILITIES = {'best_effort': ReliabilityPolicy.BEST_EFFORT,
-                 'reliable': ReliabilityPolicy.RELIABLE}
 # Node-level parameters (the perception ones come from config.PARAMETERS):
 # name -> (default, description, choices, read_only, minimum, maximum).
 NODE_PARAMETERS = {
     'input_transport': ('raw', 'raw: subscribe image_raw (sensor_msgs/Image); compressed: '
                         'image_raw/compressed (sensor_msgs/CompressedImage).', TRANSPORTS, True,
                         None, None),
-    'reliability': ('best_effort', 'QoS reliability of the input subscription (best_effort '
-                    'also receives from reliable publishers).', tuple(RELIABILITIES), True,
-                    None, None),
+    'reliability': ('auto', 'QoS reliability of the input subscription; auto: reliable when '
+                    'every publisher offers reliable, else best_effort, re-checked every '
+                    f'{PUBLISHER_CHECK_PERIOD:g} s.', tuple(RELIABILITIES), True, None, None),
     'qos_depth': (1, 'Input queue depth; 1 keeps only the newest frame.', None, True, 1, 100),
     'diagnostics_period': (1.0, 'Seconds between /diagnostics messages.', None, False, 0.1,
                            60.0),
+    'max_input_pixels': (DEFAULT_MAX_INPUT_PIXELS, 'Input frames declaring more pixels '
+                         '(width x height; for JPEG/PNG read from the header, before decoding) '
+                         'are skipped and counted as oversized.', None, False,
+                         *MAX_INPUT_PIXELS_RANGE),
     'hri': (True, 'Publish REP-155 (ROS4HRI) faces under /humans/faces, and face_<id> frames on '
             '/tf once camera_info arrives, when hri_msgs and tf2_msgs import.', None, True, None,
             None),
@@ -166,8 +171,8 @@ class Stats:
 
     def __init__(self):
         self._lock = threading.Lock()
-        self.totals = {'input': 0, 'processed': 0, 'dropped': 0, 'bad': 0, 'failed': 0,
-                       'annotated': 0}
+        self.totals = {'input': 0, 'processed': 0, 'dropped': 0, 'bad': 0, 'oversized': 0,
+                       'failed': 0, 'annotated': 0}
         self._window_start = time.monotonic()
         self._window = self._empty_window()
 
@@ -226,9 +231,11 @@ class FaceSenseNode(Node):
             # Ctrl-C or SIGTERM while the models compiled: stop quietly, like during spin.
             raise ExternalShutdownException()
         self._compressed = node_values['input_transport'] == 'compressed'
-        self._input_qos = QoSProfile(depth=node_values['qos_depth'],
-                                     reliability=RELIABILITIES[node_values['reliability']])
+        self._input_depth = node_values['qos_depth']
+        self._input_reliability = InputReliability(node_values['reliability'])
         self._stats = Stats()
+        # Read by the worker once per frame, replaced whole by a live change: no lock needed.
+        self._max_input_pixels = node_values['max_input_pixels']
         # Guards the pipeline/perception objects between the worker and parameter changes.
         self._processing_lock = threading.Lock()
         # Guards the pending frame, the pause flag and the stop flag.
@@ -265,9 +272,12 @@ class FaceSenseNode(Node):
         self._annotator.start()
         self._subscription = None
         self._subscribe()
+        if self._input_reliability.auto:
+            self._publishers_timer = self.create_timer(PUBLISHER_CHECK_PERIOD,
+                                                       self._check_publishers)
         self.get_logger().info(
-            f'ready: {self._subscription.topic_name} ({node_values["reliability"]}, depth '
-            f'{node_values["qos_depth"]}) -> faces/detections')
+            f'ready: {self._subscription.topic_name} ({self._input_reliability.describe()}, '
+            f'depth {self._input_depth}) -> faces/detections')
 
     # --- parameters -------------------------------------------------------------------------
 
@@ -285,7 +295,7 @@ class FaceSenseNode(Node):
 
     def _on_set_parameters(self, parameters) -> SetParametersResult:
         updates = {}
-        period = None
+        period = max_pixels = None
         for parameter in parameters:
             value = _python_value(parameter.value)
             if parameter.name in PARAMETERS:
@@ -295,6 +305,11 @@ class FaceSenseNode(Node):
                 updates[parameter.name] = value
             elif parameter.name == 'diagnostics_period':
                 period = value
+            elif parameter.name == 'max_input_pixels':
+                # rclpy has checked it against the descriptor's range already.
+                max_pixels = value
+        if max_pixels is not None:
+            self._max_input_pixels = max_pixels
         if period is not None:
             self._diagnostics_timer.cancel()
             self.destroy_timer(self._diagnostics_timer)
@@ -354,12 +369,31 @@ class FaceSenseNode(Node):
     def _input_topic(self) -> str:
         return 'image_raw/compressed' if self._compressed else 'image_raw'
 
+    def _offered_reliabilities(self):
+        topic = self.resolve_topic_name(self._input_topic())
+        return [info.qos_profile.reliability
+                for info in self.get_publishers_info_by_topic(topic)]
+
     def _subscribe(self):
         msg_type = CompressedImage if self._compressed else Image
+        qos = QoSProfile(depth=self._input_depth, reliability=self._input_reliability.request(
+            self._offered_reliabilities()))
         self._subscription = self.create_subscription(msg_type, self._input_topic(),
-                                                      self._on_image, self._input_qos)
+                                                      self._on_image, qos)
         # Kept for /diagnostics while paused (no subscription then).
         self._input_topic_name = self._subscription.topic_name
+
+    def _check_publishers(self):
+        # reliability auto: the publishers' offer is only read when subscribing (with
+        # BEST_AVAILABLE too), so a camera started or replaced later is followed from here.
+        if self._subscription is None or not self._input_reliability.outdated(
+                self._offered_reliabilities()):
+            return
+        before = self._input_reliability.describe()
+        self.destroy_subscription(self._subscription)
+        self._subscribe()
+        self.get_logger().info(f'input reliability {before} -> '
+                               f'{self._input_reliability.describe()}: the publishers changed')
 
     def _on_image(self, msg):
         self._stats.count('input')
@@ -401,9 +435,12 @@ class FaceSenseNode(Node):
     def _process(self, msg):
         start = time.perf_counter()
         try:
-            frame = compressed_msg_to_bgr(msg) if self._compressed else image_msg_to_bgr(msg)
+            convert = compressed_msg_to_bgr if self._compressed else image_msg_to_bgr
+            frame = convert(msg, self._max_input_pixels)
         except ImageFormatError as e:
             self._stats.count('bad')
+            if isinstance(e, OversizedImageError):
+                self._stats.count('oversized')
             self.get_logger().warning(f'frame skipped: {e}',
                                       throttle_duration_sec=WARN_THROTTLE_SEC)
             return
@@ -484,12 +521,14 @@ class FaceSenseNode(Node):
             'processed fps': f'{processed / seconds:.2f}',
             'dropped frames': str(totals['dropped']),
             'bad frames': str(totals['bad']),
+            'oversized frames': str(totals['oversized']),
             'failed frames': str(totals['failed']),
             'processed frames': str(totals['processed']),
             'annotated frames': str(totals['annotated']),
             'faces per frame': f'{window["faces"] / processed:.2f}' if processed else '0.00',
             'paused': str(paused).lower(),
             'input topic': self._input_topic_name,
+            'input reliability': self._input_reliability.describe(),
             'model files': ', '.join(self._model_files()),
             'device': self._pipeline_config.device,
         }

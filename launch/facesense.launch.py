@@ -42,9 +42,10 @@ def generate_launch_description():
                                           '<image_topic>/compressed is read).'),
         DeclareLaunchArgument('input_transport', default_value='raw',
                               description='raw or compressed.'),
-        DeclareLaunchArgument('reliability', default_value='best_effort',
-                              description='Input QoS: best_effort or reliable (reliable loses '
-                                          'no large frames from a reliable camera driver).'),
+        DeclareLaunchArgument('reliability', default_value='auto',
+                              description='Input QoS: auto (reliable when every publisher of '
+                                          'the topic is, else best_effort), best_effort or '
+                                          'reliable.'),
         DeclareLaunchArgument('model_dir', default_value='',
                               description='Directory with intel/<model>/<precision>/ files; '
                                           'empty: $FACESENSE_MODEL_DIR, then the cache.'),

@@ -23,12 +23,15 @@ Watch the results with `ros2 run facesense_ros face_listener --ros-args -r __ns:
 rviz2 on /file/faces/image.
 
 With shm:=true (the default) image_source and facesense_node run with
-FASTDDS_DEFAULT_PROFILES_FILE set to config/fastdds_shm.xml: a Fast DDS shared-memory segment
+config/fastdds_shm.xml as their Fast DDS profile: a Fast DDS shared-memory segment
 that holds whole frames, so frames reach the node, and annotated frames reach rviz2 on this
 machine, without UDP fragments (docs/performance.md). Other RMWs (Cyclone DDS) ignore the
 variable.
 """
 
+import os
+
+from facesense_ros.fastdds_profile import profile_variable
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
 from launch.conditions import IfCondition, UnlessCondition
@@ -42,11 +45,13 @@ def with_shm_profile(shm, profile, node):
     """
     Return the Node ``node`` (keyword arguments) with the shared-memory profile, and without.
 
-    With ``shm`` false the variable is not set at all, not set empty: a
-    FASTDDS_DEFAULT_PROFILES_FILE of the user's own stays in effect.
+    The profile goes under the one variable this distro's Fast DDS reads
+    (FASTRTPS_DEFAULT_PROFILES_FILE on Humble and Jazzy, FASTDDS_DEFAULT_PROFILES_FILE on
+    Kilted; facesense_ros.fastdds_profile). With ``shm`` false it is not set at all, not set
+    empty: a profile variable of the user's own stays in effect.
     """
     return [Node(**node, condition=IfCondition(shm),
-                 additional_env={'FASTDDS_DEFAULT_PROFILES_FILE': profile}),
+                 additional_env={profile_variable(os.environ.get('ROS_DISTRO')): profile}),
             Node(**node, condition=UnlessCondition(shm))]
 
 
@@ -70,14 +75,10 @@ def generate_launch_description():
         namespace=namespace, output='screen',
         parameters=[
             PathJoinSubstitution([config, 'facesense.yaml']),
-            {
-                'model_dir': ParameterValue(LaunchConfiguration('model_dir'), value_type=str),
-                # image_source publishes reliably. Measured (bench/NOTES.md, section 10), 4
-                # faces at 30 fps: with shm, reliable input is as fast as best-effort (0 %
-                # lost; four runs, p50 12.5-14.5 vs 12.5-15.9 ms); without the profile in
-                # effect it still gets every frame (p50 ~25 ms) where best-effort loses ~40-50 %.
-                'reliability': 'reliable',
-            },
+            # reliability stays auto (the default): image_source publishes reliably, so the input
+            # is reliable and loses no frame, with or without the shm profile (measured,
+            # bench/NOTES.md section 10: with shm, reliable input is as fast as best-effort).
+            {'model_dir': ParameterValue(LaunchConfiguration('model_dir'), value_type=str)},
         ])
     return LaunchDescription([
         DeclareLaunchArgument('source', description='Video file, image folder, image file or '

@@ -23,13 +23,16 @@ A webcam end to end: usb_cam -> facesense_node -> rviz2 showing faces/image.
 Every node runs in the namespace argument with relative topics (<namespace>/image_raw,
 <namespace>/faces/detections, ...), so one launch per camera, each in its own namespace, works.
 
-With shm:=true (the default) usb_cam and facesense_node run with FASTDDS_DEFAULT_PROFILES_FILE
-set to config/fastdds_shm.xml: a Fast DDS shared-memory segment that holds whole frames, so
+With shm:=true (the default) usb_cam and facesense_node run with config/fastdds_shm.xml
+as their Fast DDS profile: a Fast DDS shared-memory segment that holds whole frames, so
 camera frames reach the node, and annotated frames reach rviz2, without UDP fragments
 (docs/performance.md). rviz2 and remote subscribers keep their own settings; other RMWs (Cyclone
 DDS) ignore the variable.
 """
 
+import os
+
+from facesense_ros.fastdds_profile import profile_variable
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
 from launch.conditions import IfCondition, UnlessCondition
@@ -43,11 +46,13 @@ def with_shm_profile(shm, profile, node):
     """
     Return the Node ``node`` (keyword arguments) with the shared-memory profile, and without.
 
-    With ``shm`` false the variable is not set at all, not set empty: a
-    FASTDDS_DEFAULT_PROFILES_FILE of the user's own stays in effect.
+    The profile goes under the one variable this distro's Fast DDS reads
+    (FASTRTPS_DEFAULT_PROFILES_FILE on Humble and Jazzy, FASTDDS_DEFAULT_PROFILES_FILE on
+    Kilted; facesense_ros.fastdds_profile). With ``shm`` false it is not set at all, not set
+    empty: a profile variable of the user's own stays in effect.
     """
     return [Node(**node, condition=IfCondition(shm),
-                 additional_env={'FASTDDS_DEFAULT_PROFILES_FILE': profile}),
+                 additional_env={profile_variable(os.environ.get('ROS_DISTRO')): profile}),
             Node(**node, condition=UnlessCondition(shm))]
 
 
@@ -66,15 +71,10 @@ def generate_launch_description():
         namespace=namespace, output='screen',
         parameters=[
             PathJoinSubstitution([config, 'facesense.yaml']),
-            {
-                'model_dir': ParameterValue(LaunchConfiguration('model_dir'), value_type=str),
-                # usb_cam publishes reliably. Measured (bench/NOTES.md, section 10), 4 faces at
-                # 30 fps: with shm, reliable input is as fast as best-effort (0 % lost; four
-                # runs, p50 12.5-14.5 vs 12.5-15.9 ms); without the profile in effect (shm
-                # false, another RMW) it still gets every frame (p50 ~25 ms) where best-effort
-                # loses ~40-50 % (640x480 YUYV is 614 KB).
-                'reliability': 'reliable',
-            },
+            # reliability stays auto (the default): usb_cam publishes reliably, so the input
+            # is reliable and loses no frame, with or without the shm profile (measured,
+            # bench/NOTES.md section 10: with shm, reliable input is as fast as best-effort).
+            {'model_dir': ParameterValue(LaunchConfiguration('model_dir'), value_type=str)},
         ])
     return LaunchDescription([
         DeclareLaunchArgument('namespace', default_value='camera',

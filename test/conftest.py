@@ -16,11 +16,17 @@
 
 import os
 from pathlib import Path
+import sys
 
 import pytest
 
-# Every ROS process a test starts (and this one) stays on loopback, whoever runs pytest.
-os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
+# dev/processes.py: how the package's processes are run (install directory, loopback, profile).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'dev'))
+import processes  # noqa: E402, I100 (found through the path above)
+
+# Every ROS process a test starts (and this one) stays on loopback, whoever runs pytest, with
+# the variable its distro reads.
+processes.loopback_env(os.environ)
 os.environ.setdefault('ROS_DOMAIN_ID', str(os.getpid() % 90 + 5))
 
 REQUIRED_MODELS = (

@@ -15,7 +15,8 @@
 """
 Helpers for tests that run the package's console scripts as real processes.
 
-``start()`` runs install/facesense_ros/lib/facesense_ros/<executable> with ``--ros-args`` in
+``start()`` runs <install>/facesense_ros/lib/facesense_ros/<executable> (the selected distro's
+colcon install directory, dev/processes.py) with ``--ros-args`` in
 the test's environment (loopback-only discovery and the per-process ROS_DOMAIN_ID that
 conftest.py sets), its output in a temporary log file. ``RosTester`` is an rclpy node in its
 own context with an executor, for waiting on discovery and messages without fixed sleeps.
@@ -37,6 +38,7 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional
 
 from diagnostic_msgs.msg import DiagnosticArray
 from facesense_ros.encodings import bgr_to_jpeg, from_bgr
+import processes
 import pytest
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
@@ -47,7 +49,7 @@ from sensor_msgs.msg import CompressedImage, Image
 from vision_msgs.msg import Detection2DArray
 
 ROOT = Path(__file__).resolve().parents[1]
-LIB = ROOT / 'install' / 'facesense_ros' / 'lib' / 'facesense_ros'
+LIB = processes.LIB
 CONFIG = ROOT / 'config'
 PARAMS_FILE = CONFIG / 'facesense.yaml'
 # Discovery between processes takes 1.5 to 4 s here; allow for a loaded, shared machine.
@@ -297,12 +299,13 @@ class Sender:
     # Stamps are unique across every Sender of the test session: answers match by header.
     _next_stamp = 1000
 
-    def __init__(self, tester: RosTester, namespace: str, compressed: bool = False):
+    def __init__(self, tester: RosTester, namespace: str, compressed: bool = False,
+                 qos: QoSProfile = FRAME_QOS):
         self.tester = tester
         self.compressed = compressed
         topic = f'{namespace}/image_raw' + ('/compressed' if compressed else '')
         self.publisher = tester.node.create_publisher(
-            CompressedImage if compressed else Image, topic, FRAME_QOS)
+            CompressedImage if compressed else Image, topic, qos)
         self.detections = tester.collect(Detection2DArray, f'{namespace}/faces/detections')
 
     def message(self, image, encoding='bgr8', frame_id='test_cam'):

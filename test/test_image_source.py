@@ -21,6 +21,7 @@ from facesense_ros.conversions import faces_to_detections
 from facesense_ros.encodings import jpeg_to_bgr, SUPPORTED_ENCODINGS, to_bgr
 from facesense_ros.face import Face
 from facesense_ros.sample_frames import astronaut
+import hostile
 import numpy as np
 import pytest
 from rclpy.qos import QoSProfile, ReliabilityPolicy
@@ -212,6 +213,36 @@ def test_bad_parameters_exit_1_with_one_line(photo, params, name):
     assert 'Traceback' not in output
     [line] = [line for line in output.splitlines() if '[ERROR]' in line]
     assert name in line
+
+
+@pytest.mark.parametrize('kind,limit,expected', [
+    ('bomb.png', None, 'PNG declares 100000x100000 = 10,000,000,000 pixels, over '
+     'max_input_pixels 33,177,600'),
+    ('bomb.jpg', None, 'JPEG declares 65535x65535'),
+    ('photo.png', WIDTH * HEIGHT - 1, f'PNG declares {WIDTH}x{HEIGHT}'),
+    # No header reader for BMP: refused once decoded.
+    ('photo.bmp', WIDTH * HEIGHT - 1, f'BMP declares {WIDTH}x{HEIGHT}'),
+    ('photo.png', 0, 'parameter max_input_pixels must be in 1..1073741824, got 0'),
+])
+def test_file_over_max_input_pixels_exits_1_naming_it(tmp_path, photo, kind, limit, expected):
+    path = tmp_path / kind
+    if kind == 'bomb.png':
+        path.write_bytes(hostile.png_bomb(100000, 100000))
+    elif kind == 'bomb.jpg':
+        path.write_bytes(hostile.jpeg_bomb(65535, 65535))
+    else:
+        cv2.imwrite(str(path), photo[1])
+    params = {'source': str(path)}
+    if limit is not None:
+        params['max_input_pixels'] = limit
+    process = rosutil.start('image_source', params=params)
+    assert process.wait() == 1
+    output = process.output()
+    assert 'Traceback' not in output
+    [line] = rosutil.error_lines(output)
+    assert expected in line, line
+    if limit != 0:
+        assert str(path) in line, line
 
 
 @pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM])

@@ -19,16 +19,19 @@ The launch files themselves run in test_launch_testing.py where launch_testing i
 """
 
 import ast
-import importlib.util
 import os
 from pathlib import Path
 import py_compile
+import subprocess
+import sys
 from xml.etree import ElementTree
 
 import cv2
 from facesense_ros.config import PARAMETERS
+from facesense_ros.fastdds_profile import profile_env, profile_variable
 from facesense_ros.node import NODE_PARAMETERS
 import numpy as np
+import processes
 import pytest
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 import rosutil
@@ -41,8 +44,7 @@ NODE_KEY = '/**/facesense'
 # Parameters every rclpy node declares by itself (the second one since Jazzy).
 ROS_BUILTIN_PARAMETERS = {'use_sim_time', 'start_type_description_service'}
 SHM_PROFILE = rosutil.CONFIG / 'fastdds_shm.xml'
-INSTALLED_CONFIG = (rosutil.ROOT / 'install' / 'facesense_ros' / 'share' / 'facesense_ros'
-                    / 'config')
+INSTALLED_CONFIG = processes.INSTALL / 'facesense_ros' / 'share' / 'facesense_ros' / 'config'
 FASTDDS = {'f': 'http://www.eprosima.com'}
 # The segment must hold two 1920x1080 bgr8 frames, so that a full-HD frame can be written while
 # a reader still holds the previous one (the reason given in the XML).
@@ -55,6 +57,9 @@ SHM_FRAMES, SHM_FPS = 60, 30.0
 # With the default transport such a reader gets about half of them; whole frames through shared
 # memory, all of them. 95 % leaves room for a frame lost while the reader matches the writer.
 MIN_RECEIVED = 0.95
+# A process that creates one participant (Fast DDS reads its XML profile then) and exits.
+PROBE = ('import rclpy; rclpy.init(); node = rclpy.create_node("profile_probe"); '
+         'node.destroy_node(); rclpy.shutdown()')
 
 
 def _strings(path: Path):
@@ -100,11 +105,12 @@ def test_webcam_launch_has_its_pieces():
 def test_camera_and_node_get_the_shm_profile_under_an_argument(name, camera):
     text = (LAUNCH_DIR / name).read_text()
     strings = _strings(LAUNCH_DIR / name)
-    assert {camera, 'facesense_node', 'shm', 'FASTDDS_DEFAULT_PROFILES_FILE',
-            'fastdds_shm.xml'} <= strings
+    assert {camera, 'facesense_node', 'shm', 'ROS_DISTRO', 'fastdds_shm.xml'} <= strings
     # The variable goes to chosen Nodes only (additional_env), never to the whole launch, and
-    # with shm false it is not set at all (the other Node, no empty value).
-    assert text.count("'FASTDDS_DEFAULT_PROFILES_FILE'") == 1
+    # with shm false it is not set at all (the other Node, no empty value). Which variable
+    # depends on the distro's Fast DDS (test_fastdds_profile_variable_per_distro).
+    assert text.count("additional_env={profile_variable(os.environ.get('ROS_DISTRO')): "
+                      'profile}') == 1
     assert 'SetEnvironmentVariable' not in text
     assert 'IfCondition(shm),' in text and 'additional_env=' in text
     assert 'UnlessCondition(shm))' in text
@@ -114,6 +120,31 @@ def test_camera_and_node_get_the_shm_profile_under_an_argument(name, camera):
     assert f'*with_shm_profile(shm, profile, {camera_dict}),' in text
     assert '*with_shm_profile(shm, profile, facesense),' in text
     assert "DeclareLaunchArgument('shm', default_value='true'" in text
+
+
+@pytest.mark.parametrize('distro, variable', [
+    ('humble', 'FASTRTPS_DEFAULT_PROFILES_FILE'), ('jazzy', 'FASTRTPS_DEFAULT_PROFILES_FILE'),
+    ('kilted', 'FASTDDS_DEFAULT_PROFILES_FILE'), (None, 'FASTDDS_DEFAULT_PROFILES_FILE')])
+def test_fastdds_profile_variable_per_distro(distro, variable):
+    assert profile_variable(distro) == variable
+    assert profile_env(Path('/p.xml'), distro) == {variable: '/p.xml'}
+
+
+def test_fastdds_of_this_distro_reads_the_profile_variable_chosen(tmp_path):
+    """
+    A profile that cannot be parsed, under the chosen name: this distro's Fast DDS reports it.
+
+    Under the other name it goes unnoticed on Fast DDS 2.x (Jazzy), which is why the name
+    matters; on Kilted the old name is read too but with a deprecation warning at every start.
+    """
+    broken = tmp_path / 'broken.xml'
+    broken.write_text('<profiles')
+    env = dict(os.environ, **processes.profile_env(broken))
+    done = subprocess.run([sys.executable, '-c', PROBE], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert str(broken) in done.stdout + done.stderr
+    assert 'deprecated' not in done.stdout + done.stderr
 
 
 def test_facesense_launch_remaps_the_input():
@@ -207,17 +238,8 @@ def test_shm_profile_is_installed():
     assert installed.read_bytes() == SHM_PROFILE.read_bytes()
 
 
-def _dev_processes():
-    """dev/processes.py, which the bench also derives its loopback profile with."""
-    spec = importlib.util.spec_from_file_location('processes',
-                                                  rosutil.ROOT / 'dev' / 'processes.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_loopback_variant_only_adds_the_whitelist(tmp_path):
-    derived = _profile(_dev_processes().loopback_shm_profile(tmp_path / 'lo.xml'))
+    derived = _profile(processes.loopback_shm_profile(tmp_path / 'lo.xml'))
     whitelist = _transport(derived, 'UDPv4').find('f:interfaceWhiteList', FASTDDS)
     assert [a.text for a in whitelist] == ['127.0.0.1']
     _transport(derived, 'UDPv4').remove(whitelist)
@@ -234,7 +256,7 @@ def test_shm_profile_delivers_every_frame_to_a_best_effort_reader(tmp_path):
     image = tmp_path / 'frame.png'
     cv2.imwrite(str(image), np.random.default_rng(0).integers(
         0, 256, (FRAME_SIZE[1], FRAME_SIZE[0], 3), np.uint8))
-    profile = _dev_processes().loopback_shm_profile(tmp_path / 'fastdds_shm_loopback.xml')
+    profile = processes.loopback_shm_profile(tmp_path / 'fastdds_shm_loopback.xml')
     tester = rosutil.RosTester('shm_reader')
     # Depth 10: a frame the middleware delivered is never overwritten before it is counted.
     best_effort = QoSProfile(depth=10, reliability=ReliabilityPolicy.BEST_EFFORT)
@@ -243,12 +265,14 @@ def test_shm_profile_delivers_every_frame_to_a_best_effort_reader(tmp_path):
         'image_source', namespace='/shm_check',
         params={'source': image, 'fps': SHM_FPS, 'max_frames': SHM_FRAMES,
                 'wait_for_subscribers': 2},
-        env=dict(os.environ, FASTDDS_DEFAULT_PROFILES_FILE=str(profile)))
+        env=dict(os.environ, **processes.profile_env(profile)))
     try:
         # image_source sends once two readers match it; the second one is made only after the
-        # counting reader has matched the writer, so that no frame goes out before the counting
-        # reader can take it (the start-up race of bench/NOTES.md, section 8).
-        assert tester.spin_until(lambda: frames.subscription.get_publisher_count() > 0,
+        # counting reader has discovered the writer (Humble's Subscription has no
+        # get_publisher_count), and image_source waits start_delay more, so that no frame goes
+        # out before the counting reader can take it (the start-up race of bench/NOTES.md,
+        # section 8).
+        assert tester.spin_until(lambda: tester.node.count_publishers('/shm_check/image_raw') > 0,
                                  rosutil.DISCOVERY_TIMEOUT), source.output()
         tester.collect(Image, '/shm_check/image_raw', best_effort)
         tester.spin_until(lambda: not source.running(),

@@ -37,6 +37,7 @@ import threading
 from facesense_ros import model_store
 from facesense_ros.config import ATTRIBUTE_MODELS, DETECTORS, EMOTIONS_MODEL, PRECISIONS
 from facesense_ros.model_store import ModelError, ModelFile
+import processes
 import pytest
 
 EMOTIONS = EMOTIONS_MODEL
@@ -331,8 +332,7 @@ def test_cli_download_gets_every_attribute_model(mirror, model_dir, tmp_path, mo
 
 
 def test_installed_console_script(model_dir, tmp_path):
-    script = (Path(__file__).resolve().parents[1] / 'install' / 'facesense_ros' / 'lib' /
-              'facesense_ros' / 'facesense_models')
+    script = processes.LIB / 'facesense_models'
     assert script.is_file(), f'{script} missing: run `make env`'
     env = dict(os.environ, FACESENSE_MODEL_DIR=str(model_dir), XDG_CACHE_HOME=str(tmp_path))
     done = subprocess.run([str(script), 'path', 'face-detection-0102'], env=env,

@@ -406,7 +406,7 @@ def test_broken_detector_file_refused_live(tester, node_b, model_dir, tmp_path):
 @pytest.mark.parametrize('param,value', [
     ('min_face_size_age_gender', -1), ('max_faces', -3), ('roi_scale', 0.5),
     ('track_timeout', -1.0), ('confidence_threshold', -0.1), ('attribute_interval', 0),
-    ('performance_hint', 'FASTEST'),
+    ('performance_hint', 'FASTEST'), ('max_input_pixels', 0), ('max_input_pixels', 2 ** 30 + 1),
 ])
 def test_invalid_value_refused_live_with_reason(tester, nodes, param, value):
     name = f'{NS_A}/facesense'
@@ -419,7 +419,7 @@ def test_invalid_value_refused_live_with_reason(tester, nodes, param, value):
 
 @pytest.mark.parametrize('param,value', [
     ('device', 'NO_SUCH_DEVICE'), ('min_face_size_emotions', -5), ('qos_depth', 0),
-    ('reliability', 'sometimes'),
+    ('reliability', 'sometimes'), ('max_input_pixels', -1),
 ])
 def test_invalid_value_at_start_up_exits_1_naming_it(model_dir, param, value):
     process = rosutil.start('facesense_node', params={'model_dir': str(model_dir),

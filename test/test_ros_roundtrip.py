@@ -137,8 +137,13 @@ def test_cross_process_round_trip(node):
         _assert_same_image(received['image'], image, pixels)
         assert received['detections'] == detections
         # The echo process really is another process using our type: check its endpoint hash.
+        # The endpoint is discovered before its node's name (which arrives on rmw's own
+        # discovery topic): until then the name reads _NODE_NAME_UNKNOWN_, so wait for it.
+        assert _spin_until(node, lambda: [
+            i.node_name for i in node.get_publishers_info_by_topic('/out/detections')]
+            == ['ros_echo'], DISCOVERY_TIMEOUT), \
+            [i.node_name for i in node.get_publishers_info_by_topic('/out/detections')]
         infos = node.get_publishers_info_by_topic('/out/detections')
-        assert infos and infos[0].node_name == 'ros_echo'
         assert str(infos[0].topic_type_hash) == UPSTREAM_DETECTION2DARRAY_HASH
     finally:
         echo.send_signal(signal.SIGINT)

@@ -414,7 +414,7 @@ class HriConsumer:
         from tf2_msgs.msg import TFMessage
         self.listener, self.subtopics, self.qos = listener, SUBTOPICS, HRI_QOS
         self.active = False
-        self.subscriptions = {}
+        self.face_subscriptions = {}
         self.received = 0
         listener.create_subscription(IdsList, '/humans/faces/tracked', self._on_tracked,
                                      HRI_QOS)
@@ -427,18 +427,18 @@ class HriConsumer:
         if not self.active:
             return
         for face_id in msg.ids:
-            if face_id not in self.subscriptions:
-                self.subscriptions[face_id] = [
+            if face_id not in self.face_subscriptions:
+                self.face_subscriptions[face_id] = [
                     self.listener.create_subscription(t, f'/humans/faces/{face_id}/{name}',
                                                       self._count, self.qos)
                     for name, t in self.subtopics.items()]
 
     def clear(self):
         """Unsubscribe every face (the next run's node has other ids)."""
-        for subs in self.subscriptions.values():
+        for subs in self.face_subscriptions.values():
             for sub in subs:
                 self.listener.destroy_subscription(sub)
-        self.subscriptions = {}
+        self.face_subscriptions = {}
 
 
 def bench_hri(node, image_path, seconds):

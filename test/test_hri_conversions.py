@@ -27,7 +27,6 @@ import numpy as np
 import pytest
 import rclpy
 from rclpy.node import Node
-from rclpy.validate_full_topic_name import validate_full_topic_name
 from std_msgs.msg import Header
 from tf2_msgs.msg import TFMessage
 
@@ -79,7 +78,17 @@ def test_face_ids_are_valid_topic_tokens_and_name_the_node():
     assert prefix == 'left_facesense_3fa2'
     assert hc.face_id(prefix, 12) == 'left_facesense_3fa2_12'
     assert hc.face_id_prefix('/facesense', '00ff') == 'facesense_00ff'
-    validate_full_topic_name(f'/humans/faces/{hc.face_id(prefix, 12)}/roi')
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    node = Node('hri_id_check', context=context)
+    try:
+        # rcl validates the name: an id that is no valid topic token raises here.
+        for face_id in (hc.face_id(prefix, 12), hc.face_id('facesense_00ff', 1)):
+            publisher = node.create_publisher(IdsList, f'/humans/faces/{face_id}/roi', 1)
+            assert publisher.topic_name == f'/humans/faces/{face_id}/roi'
+    finally:
+        node.destroy_node()
+        rclpy.shutdown(context=context)
 
 
 def test_roi_is_normalized_with_the_detector_score():

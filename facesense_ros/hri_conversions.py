@@ -55,6 +55,11 @@ LANDMARK_COUNT = 70
 # age-gender-recognition-retail-0013 gives no age uncertainty: a computed age carries this.
 AGE_CONFIDENCE = 1.0
 FACE_FRAME_PREFIX = 'face_'
+GAZE_FRAME_PREFIX = 'gaze_'
+# REP-155's gaze_<id> frame in its face_<id> frame: the same origin, z along the face's x (the
+# head's direction stands for the gaze, as REP-155 says when gaze is not estimated), x to the
+# person's right (-y), y down (-z): the optical-frame convention.
+GAZE_IN_FACE_QUATERNION = (-0.5, 0.5, -0.5, 0.5)
 Intrinsics = Tuple[float, float, float, float]
 
 
@@ -170,6 +175,24 @@ def face_transform(face: Face, header, child_frame: str,
     r = msg.transform.rotation
     r.x, r.y, r.z, r.w = qx, qy, qz, qw
     return msg
+
+
+def gaze_transform(header, face_frame: str, gaze_frame: str) -> TransformStamped:
+    """Return the gaze_<id> transform: parent face_<id>, stamp of ``header``."""
+    msg = TransformStamped(child_frame_id=gaze_frame)
+    msg.header.stamp = header.stamp
+    msg.header.frame_id = face_frame
+    r = msg.transform.rotation
+    r.x, r.y, r.z, r.w = GAZE_IN_FACE_QUATERNION
+    return msg
+
+
+def face_transforms(face: Face, header, face_id: str,
+                    intrinsics: Intrinsics) -> Tuple[TransformStamped, TransformStamped]:
+    """Return the face_<id> and gaze_<id> transforms of one face."""
+    face_frame = FACE_FRAME_PREFIX + face_id
+    return (face_transform(face, header, face_frame, intrinsics),
+            gaze_transform(header, face_frame, GAZE_FRAME_PREFIX + face_id))
 
 
 def tf_message(transforms: Iterable[TransformStamped]) -> TFMessage:

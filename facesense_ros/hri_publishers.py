@@ -13,7 +13,7 @@
 # limitations under the License.
 
 """
-REP-155 (ROS4HRI) output of a node: /humans/faces/tracked, per-face topics, face_<id> on /tf.
+REP-155 (ROS4HRI) output of a node: /humans/faces/tracked, per-face topics, face/gaze on /tf.
 
 Importing this module needs hri_msgs and tf2_msgs (ImportError otherwise: the node then runs
 without REP-155 output). One FacePublishers per live track: created when the track starts,
@@ -136,8 +136,8 @@ class HriPublishers:
                 or self._tf_pub.get_subscription_count() == 0):
             return
         self._tf_pub.publish(hc.tf_message(
-            hc.face_transform(face, header, hc.FACE_FRAME_PREFIX + self._faces[
-                face.track_id].face_id, intrinsics) for face in faces))
+            t for face in faces for t in hc.face_transforms(
+                face, header, self._faces[face.track_id].face_id, intrinsics)))
 
     def destroy(self):
         """Destroy every per-face publisher (the others go with the node)."""

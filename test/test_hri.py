@@ -184,6 +184,7 @@ def test_consumer_gets_every_face_topic_agreeing_with_detections(tester, nodes, 
         # The face frame: under the camera's frame, its origin projecting into the face box.
         transform = transforms[f'face_{face_id}']
         assert transform.header.frame_id == 'test_cam'
+        assert transforms[f'gaze_{face_id}'].header.frame_id == f'face_{face_id}'
         t = transform.transform.translation
         assert 0.2 < t.z < 10.0
         u, v = FX * t.x / t.z + 319.5, FX * t.y / t.z + 239.5

@@ -292,5 +292,15 @@ def test_face_transform_and_tf_message():
     assert _project(position) == pytest.approx((150.0, 130.0), abs=1e-6)
     assert _matrix((r.x, r.y, r.z, r.w)) == pytest.approx(
         fg.face_rotation(face.head_pose), abs=1e-9)
+    face_tf, gaze_tf = hc.face_transforms(face, HEADER, 'a_1', INTRINSICS)
+    assert (face_tf.child_frame_id, gaze_tf.child_frame_id) == ('face_a_1', 'gaze_a_1')
+    assert gaze_tf.header.frame_id == 'face_a_1' and gaze_tf.header.stamp == HEADER.stamp
+    g = gaze_tf.transform
+    assert (g.translation.x, g.translation.y, g.translation.z) == (0.0, 0.0, 0.0)
+    # REP-155: gaze z along the face's x, gaze x to the person's right, y down.
+    gaze = _matrix((g.rotation.x, g.rotation.y, g.rotation.z, g.rotation.w))
+    assert gaze[:, 2] == pytest.approx([1, 0, 0])
+    assert gaze[:, 0] == pytest.approx([0, -1, 0])
+    assert gaze[:, 1] == pytest.approx([0, 0, -1])
     assert hc.intrinsics_from_k([0.0] * 9) is None
     assert hc.intrinsics_from_k([FX, 0, 319.5, 0, FX, 239.5, 0, 0, 1]) == INTRINSICS

@@ -257,7 +257,7 @@ class NodeBench:
         self.reliability = None
         self.start('best_effort')
 
-    def start(self, reliability):
+    def start(self, reliability, **params):
         """(Re)start facesense_node with this input reliability (read-only in the node)."""
         if self.node is not None:
             processes.stop(self.node)
@@ -267,7 +267,7 @@ class NodeBench:
         self.node = processes.start('facesense_node', [
             '-r', '__ns:=/bench', '--params-file', str(ROOT / 'config' / 'facesense.yaml'),
             '-p', f'model_dir:={self.model_dir}', '-p', f'reliability:={reliability}',
-            *[a for k, v in SAME_WORK.items()
+            *[a for k, v in dict(SAME_WORK, **params).items()
               for a in ('-p', f'{k}:={str(v).lower() if isinstance(v, bool) else v}')]],
             self.log)
         self.stats = ProcessStats(self.node.pid)
@@ -398,6 +398,85 @@ class NodeBench:
         return code
 
 
+# REP-155 cost (issue 14): 4 faces at 30 fps, shm publisher, reliable input, every model on (so
+# that every per-face topic has something to send). 'on+consumer' subscribes to every face's
+# six topics and /tf, as libhri does. Interleaved and repeated: only ratios within one run mean
+# something on a shared machine.
+HRI_RUNS = ('off', 'on', 'on+consumer') * 2
+
+
+class HriConsumer:
+    """Follows /humans/faces/tracked and subscribes to each listed face's topics (libhri-like)."""
+
+    def __init__(self, listener):
+        from hri_msgs.msg import IdsList
+        from facesense_ros.hri_publishers import HRI_QOS, SUBTOPICS, TF_QOS
+        from tf2_msgs.msg import TFMessage
+        self.listener, self.subtopics, self.qos = listener, SUBTOPICS, HRI_QOS
+        self.active = False
+        self.face_subscriptions = {}
+        self.received = 0
+        listener.create_subscription(IdsList, '/humans/faces/tracked', self._on_tracked,
+                                     HRI_QOS)
+        listener.create_subscription(TFMessage, '/tf', self._count, TF_QOS)
+
+    def _count(self, msg):
+        self.received += 1
+
+    def _on_tracked(self, msg):
+        if not self.active:
+            return
+        for face_id in msg.ids:
+            if face_id not in self.face_subscriptions:
+                self.face_subscriptions[face_id] = [
+                    self.listener.create_subscription(t, f'/humans/faces/{face_id}/{name}',
+                                                      self._count, self.qos)
+                    for name, t in self.subtopics.items()]
+
+    def clear(self):
+        """Unsubscribe every face (the next run's node has other ids)."""
+        for subs in self.face_subscriptions.values():
+            for sub in subs:
+                self.listener.destroy_subscription(sub)
+        self.face_subscriptions = {}
+
+
+def bench_hri(node, image_path, seconds):
+    """Node latency with hri false / true / true and a consumer; print and return the figures."""
+    consumer = HriConsumer(node.listener)
+    runs = {mode: [] for mode in HRI_RUNS}
+    for mode in HRI_RUNS:
+        node.start('reliable', hri=mode != 'off', **FIVE_MODELS)
+        consumer.active = mode == 'on+consumer'
+        consumer.received = 0
+        result = node.run(image_path, 30.0, seconds, 'shm')
+        result['hri_messages_received'] = consumer.received
+        runs[mode].append(result)
+        consumer.active = False
+        consumer.clear()
+    summary = {}
+    for mode, results in runs.items():
+        summary[mode] = {
+            'latency_ms_p50': statistics.median(r['latency_ms_p50'] for r in results),
+            'latency_ms_p95': statistics.median(r['latency_ms_p95'] for r in results),
+            'cpu_pct': statistics.median(r['cpu_pct'] for r in results),
+            'processed_fps': statistics.median(r['processed_fps'] for r in results),
+            'hri_messages_per_s': statistics.median(r['hri_messages_received'] for r in results)
+            / seconds}
+    base = summary['off']['latency_ms_p50']
+    print()
+    print('REP-155 (hri), node, 4 faces, 30 fps, shm, reliable, five models: '
+          'p50 ms  p95 ms  CPU %  processed fps  hri msgs/s received  p50 / off')
+    for mode, r in summary.items():
+        r['p50_over_off'] = r['latency_ms_p50'] / base
+        print(f'{mode:>68}  {r["latency_ms_p50"]:>6.1f}  {r["latency_ms_p95"]:>6.1f}  '
+              f'{r["cpu_pct"]:>5.0f}  {r["processed_fps"]:>13.1f}  '
+              f'{r["hri_messages_per_s"]:>19.0f}  {r["p50_over_off"]:>9.2f}')
+    result = {'summary': summary, 'runs': runs}
+    (OUTPUT / 'bench_hri.json').write_text(json.dumps(result, indent=2))
+    return summary
+
+
 def _fmt(value, digits=1):
     return '-' if value is None else f'{value:.{digits}f}'
 
@@ -409,7 +488,12 @@ def main():
     parser.add_argument('--node-seconds', type=float, default=8.0,
                         help='seconds of input per node measurement')
     parser.add_argument('--no-node', action='store_true', help='skip the node measurements')
+    parser.add_argument('--only-hri', action='store_true',
+                        help='only the REP-155 cost (node, hri false vs true)')
     args = parser.parse_args()
+    if args.only_hri:
+        only_hri(args)
+        return
 
     from facesense_ros.config import PipelineConfig
     from facesense_ros.pipeline import FacePipeline
@@ -470,10 +554,26 @@ def main():
                     node.start(reliability)
                 node_results[(n, fps, transport, reliability)] = node.run(
                     OUTPUT / f'frame_{n}_faces.png', fps, args.node_seconds, transport)
+            bench_hri(node, OUTPUT / 'frame_4_faces.png', args.node_seconds)
         finally:
             node_rc = node.close()
     report(rows, node_results, idle, openvino.__version__, args, locals().get('node_rc'),
            locals().get('transport_only'))
+
+
+def only_hri(args):
+    """Run bench_hri alone (its frame written first)."""
+    model_dir = os.environ.get('FACESENSE_MODEL_DIR', '')
+    if not model_dir:
+        sys.exit('bench: FACESENSE_MODEL_DIR is not set (make bench sets it)')
+    OUTPUT.mkdir(exist_ok=True)
+    frame, _ = bench_frames()[4]
+    cv2.imwrite(str(OUTPUT / 'frame_4_faces.png'), frame)
+    node = NodeBench(model_dir, OUTPUT)
+    try:
+        bench_hri(node, OUTPUT / 'frame_4_faces.png', args.node_seconds)
+    finally:
+        print(f'node exit code: {node.close()}')
 
 
 def report(rows, node_results, idle, ov_version, args, node_rc, transport_only=None):

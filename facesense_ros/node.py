@@ -50,10 +50,18 @@ from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
-from sensor_msgs.msg import CompressedImage, Image
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 from std_srvs.srv import SetBool
 from vision_msgs.msg import Detection2DArray, LabelInfo
+
+try:
+    from facesense_ros.hri_publishers import HriPublishers
+    HRI_IMPORT_ERROR = None
+except ImportError as e:
+    # hri_msgs or tf2_msgs missing: the node runs without REP-155 output (parameter hri).
+    HriPublishers = None
+    HRI_IMPORT_ERROR = e
 
 NODE_NAME = 'facesense'
 # The Python logger of the ROS-free core (models, model_store).
@@ -75,6 +83,9 @@ NODE_PARAMETERS = {
                          '(width x height; for JPEG/PNG read from the header, before decoding) '
                          'are skipped and counted as oversized.', None, False,
                          *MAX_INPUT_PIXELS_RANGE),
+    'hri': (True, 'Publish REP-155 (ROS4HRI) faces under /humans/faces, and face_<id> frames on '
+            '/tf once camera_info arrives, when hri_msgs and tf2_msgs import.', None, True, None,
+            None),
 }
 # Detections must not be lost to a momentarily slow consumer: reliable, a few frames deep.
 DETECTIONS_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
@@ -85,6 +96,8 @@ IMAGE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
 LABEL_INFO_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
 DIAGNOSTICS_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+# Only the newest intrinsics matter; best effort also matches usb_cam's reliable publisher.
+CAMERA_INFO_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
 # Bad input tends to repeat every frame: say so at most this often.
 WARN_THROTTLE_SEC = 5.0
 # How long destroy_node waits for the worker to finish the frame in hand.
@@ -246,6 +259,7 @@ class FaceSenseNode(Node):
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics',
                                                       DIAGNOSTICS_QOS)
         self._publish_label_info()
+        self._hri = self._start_hri(node_values['hri'])
         self._enable_srv = self.create_service(SetBool, '~/enable', self._on_enable)
         self._diagnostics_timer = self.create_timer(node_values['diagnostics_period'],
                                                     self._publish_diagnostics)
@@ -336,6 +350,19 @@ class FaceSenseNode(Node):
         if threshold_changed:
             self._publish_label_info()
         return SetParametersResult(successful=True)
+
+    def _start_hri(self, enabled: bool):
+        if not enabled:
+            return None
+        if HriPublishers is None:
+            self.get_logger().warning(f'hri: no REP-155 output ({HRI_IMPORT_ERROR}); install '
+                                      'hri_msgs and tf2_msgs for it')
+            return None
+        hri = HriPublishers(self)
+        self._camera_info_sub = self.create_subscription(CameraInfo, 'camera_info',
+                                                         hri.set_camera_info, CAMERA_INFO_QOS)
+        self.get_logger().info(f'REP-155 on /humans/faces: face ids {hri.prefix}_<track id>')
+        return hri
 
     # --- input ------------------------------------------------------------------------------
 
@@ -428,6 +455,7 @@ class FaceSenseNode(Node):
                 timings = dict(self._perception.last_timings)
                 # Faces the detector missed this frame are still hidden in the image.
                 lost_boxes = list(self._perception.lost_boxes)
+                alive_ids = self._perception.active_ids
                 privacy_mode = self._tracking_config.privacy_mode
                 attention_limits = (self._tracking_config.attention_yaw,
                                     self._tracking_config.attention_pitch)
@@ -441,6 +469,8 @@ class FaceSenseNode(Node):
             return
         self._frame_id = msg.header.frame_id
         self._detections_pub.publish(faces_to_detections(faces, msg.header, attention_limits))
+        if self._hri is not None:
+            self._hri.publish(msg.header, frame, faces, alive_ids)
         if self._image_pub.get_subscription_count() > 0:
             with self._annotation_ready:
                 # An image not drawn yet is replaced: viewers want the newest frame.

@@ -63,6 +63,12 @@ class FacePerception:
         """Return the TrackingConfig in use."""
         return self._config
 
+    @property
+    def active_ids(self) -> List[int]:
+        """Ids of the live tracks, lost ones waiting for their timeout included ([] untracked)."""
+        with self._lock:
+            return self._tracker.active_ids
+
     def update_tracking(self, config: TrackingConfig):
         """
         Apply a new TrackingConfig from the next frame on.

@@ -59,7 +59,8 @@ HUMBLE_RCLPY = {
              'declare_parameter', 'declare_parameters', 'destroy_client', 'destroy_node',
              'destroy_publisher', 'destroy_subscription', 'destroy_timer', 'executor',
              'get_clock', 'get_fully_qualified_name', 'get_logger', 'get_parameter',
-             'get_parameters', 'get_publishers_info_by_topic', 'resolve_topic_name',
+             'get_parameters', 'get_publishers_info_by_topic', 'get_topic_names_and_types',
+             'resolve_topic_name',
              'set_parameters'},
     'Publisher': {'get_subscription_count', 'publish', 'topic_name', 'wait_for_all_acked'},
     # Not get_publisher_count: Humble's Subscription has no such method.

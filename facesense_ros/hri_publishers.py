@@ -1,0 +1,146 @@
+# Copyright 2026 facesense_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+REP-155 (ROS4HRI) output of a node: /humans/faces/tracked, per-face topics, face/gaze on /tf.
+
+Importing this module needs hri_msgs and tf2_msgs (ImportError otherwise: the node then runs
+without REP-155 output). One FacePublishers per live track: created when the track starts,
+destroyed when the tracker retires it, so that a consumer following /humans/faces/tracked
+(libhri) sees exactly the ids whose topics exist.
+"""
+
+import secrets
+from typing import Dict, Iterable, List, Optional, Sequence
+
+from facesense_ros import hri_conversions as hc
+from facesense_ros.face import Face
+from hri_msgs.msg import (Expression, FacialLandmarks, IdsList, NormalizedRegionOfInterest2D,
+                          SoftBiometrics)
+import numpy as np
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Image
+from tf2_msgs.msg import TFMessage
+
+FACES_NS = '/humans/faces'
+# libhri subscribes with SystemDefaultsQoS (reliable, volatile): a reliable volatile publisher
+# of rclpy's default depth matches it and any best-effort reader.
+HRI_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+# What tf2_ros's TransformBroadcaster uses (reliable, volatile, depth 100), so that every tf
+# listener matches as it would with a broadcaster.
+TF_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+# Bytes of the start-up token of face ids (4 hex digits): distinguishes runs of one node.
+ID_TOKEN_BYTES = 2
+# Per-face subtopic -> message type, in the order docs/interfaces.md lists them.
+SUBTOPICS = {'roi': NormalizedRegionOfInterest2D, 'cropped': Image, 'aligned': Image,
+             'landmarks': FacialLandmarks, 'softbiometrics': SoftBiometrics,
+             'expression': Expression}
+
+
+class FacePublishers:
+    """The six /humans/faces/<id>/ publishers of one face."""
+
+    def __init__(self, node, face_id: str):
+        self.face_id = face_id
+        self._node = node
+        self._pubs = {name: node.create_publisher(msg_type, f'{FACES_NS}/{face_id}/{name}',
+                                                  HRI_QOS)
+                      for name, msg_type in SUBTOPICS.items()}
+
+    def publish(self, frame_bgr: np.ndarray, face: Face, header):
+        """Publish what the face has; messages nobody subscribes to are not even built."""
+        height, width = frame_bgr.shape[:2]
+        builders = {
+            'roi': lambda: hc.roi(face, header, width, height),
+            'cropped': lambda: hc.crop_msg(frame_bgr, face, header),
+            'aligned': lambda: hc.crop_msg(frame_bgr, face, header, aligned=True),
+            'landmarks': lambda: hc.landmarks(face, header, width, height),
+            'softbiometrics': lambda: hc.softbiometrics(face, header),
+            'expression': lambda: hc.expression(face, header),
+        }
+        for name, pub in self._pubs.items():
+            if pub.get_subscription_count() == 0:
+                continue
+            msg = builders[name]()
+            if msg is not None:
+                pub.publish(msg)
+
+    def destroy(self):
+        """Destroy the publishers (the face's topics disappear)."""
+        for pub in self._pubs.values():
+            self._node.destroy_publisher(pub)
+        self._pubs = {}
+
+
+class HriPublishers:
+    """
+    A node's REP-155 output; call :meth:`publish` once per processed frame.
+
+    Face ids are ``<node name>_<token>_<track id>`` (hri_conversions.face_id_prefix). Not
+    thread-safe except :meth:`set_camera_info`, which the camera_info callback may call while
+    the worker publishes.
+    """
+
+    def __init__(self, node, token: Optional[str] = None):
+        self._node = node
+        self.prefix = hc.face_id_prefix(node.get_fully_qualified_name(),
+                                        token or secrets.token_hex(ID_TOKEN_BYTES))
+        self._faces: Dict[int, FacePublishers] = {}
+        self._tracked_pub = node.create_publisher(IdsList, f'{FACES_NS}/tracked', HRI_QOS)
+        self._tf_pub = node.create_publisher(TFMessage, '/tf', TF_QOS)
+        self._intrinsics = None
+
+    def set_camera_info(self, msg):
+        """Use this sensor_msgs/CameraInfo's intrinsics for /tf from now on."""
+        # One reference assignment: atomic for the worker thread reading it.
+        self._intrinsics = hc.intrinsics_from_k(msg.k)
+
+    @property
+    def face_ids(self) -> List[str]:
+        """Return the ids of the faces whose topics exist now."""
+        return [p.face_id for p in self._faces.values()]
+
+    def publish(self, header, frame_bgr: np.ndarray, faces: Sequence[Face],
+                alive_ids: Iterable[int]):
+        """
+        Publish one frame's REP-155 messages with the input ``header``.
+
+        ``faces`` are the frame's (tracked, smoothed) faces; ``alive_ids`` the track ids the
+        tracker keeps, including faces missed in this frame but not timed out: they stay in
+        /humans/faces/tracked, without per-face messages for this frame.
+        """
+        alive = set(alive_ids) | {f.track_id for f in faces}
+        for track_id in [t for t in self._faces if t not in alive]:
+            self._faces.pop(track_id).destroy()
+        for track_id in sorted(alive - set(self._faces)):
+            self._faces[track_id] = FacePublishers(self._node, hc.face_id(self.prefix,
+                                                                          track_id))
+        self._tracked_pub.publish(hc.ids_list(
+            header, [self._faces[t].face_id for t in sorted(self._faces)]))
+        for face in faces:
+            self._faces[face.track_id].publish(frame_bgr, face, header)
+        intrinsics = self._intrinsics
+        # No intrinsics, no position; no frame_id, no parent for the transform.
+        if (intrinsics is None or not header.frame_id or not faces
+                or self._tf_pub.get_subscription_count() == 0):
+            return
+        self._tf_pub.publish(hc.tf_message(
+            t for face in faces for t in hc.face_transforms(
+                face, header, self._faces[face.track_id].face_id, intrinsics)))
+
+    def destroy(self):
+        """Destroy every per-face publisher (the others go with the node)."""
+        for pubs in self._faces.values():
+            pubs.destroy()
+        self._faces = {}

@@ -47,11 +47,12 @@ ATTRIBUTE_MODELS = {
 PRECISIONS = ('FP16-INT8', 'FP16', 'FP32')
 PERFORMANCE_HINTS = ('LATENCY', 'THROUGHPUT')
 PRIVACY_MODES = ('off', 'blur', 'pixelate')
-# Whether head pose and landmarks run by default. The rule: on if together they add at most
-# 15 % to the 4-face frame time. Measured +33 % (9.5 -> 12.6 ms, bench/attributes_ab.py,
-# docs/models.md): off.
+# Whether head pose and landmarks run by default: on if it adds at most 15 % to the 4-face frame
+# time (docs/models.md). Together they add 23-33 %; landmarks alone 7-13 % (0.36 ms of
+# inference at 4 faces) and REP-155's `landmarks` and `aligned` need it: on. Head pose alone
+# adds 14-27 % (as much as age-gender): off.
 HEAD_POSE_DEFAULT = False
-LANDMARKS_DEFAULT = False
+LANDMARKS_DEFAULT = True
 # "Looking at the camera" limits (degrees), measured on the sample photos (docs/models.md).
 ATTENTION_YAW_DEFAULT = 20.0
 ATTENTION_PITCH_DEFAULT = 20.0

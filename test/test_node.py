@@ -79,8 +79,8 @@ def ns2(tester, nodes):
     return Sender(tester, NS2, compressed=True)
 
 
-# Head pose and landmarks are off by default: their classes are absent then.
-GEOMETRY_CLASSES = {ATTENTION_CLASS, *LANDMARK_CLASSES}
+# Head pose is off by default (landmarks on): the attention class is absent then.
+GEOMETRY_CLASSES = {ATTENTION_CLASS}
 
 
 def _assert_convention(record, geometry=False):

@@ -27,8 +27,8 @@ scikit-image's bundled photos), side by side:
   node          facesense_node in its own process fed by image_source at 30 fps and at max rate:
                 processed fps, dropped frames, stamp -> Detection2DArray latency (p50/p95/p99),
                 CPU % and peak RSS of the node process.
-Prints a table and writes bench_output/<distro>/bench.json. Ratios only mean something within one run:
-the machine is shared and noisy.
+Prints a table and writes bench_output/<distro>/bench.json. Ratios only mean something within
+one run: the machine is shared and noisy.
 """
 
 import argparse

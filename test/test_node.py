@@ -28,8 +28,7 @@ import tempfile
 import time
 
 import cv2
-from facesense_ros.conversions import (ATTENTION_CLASS, CLASSES, detections_to_records,
-                                       LANDMARK_CLASSES)
+from facesense_ros.conversions import ATTENTION_CLASS, CLASSES, detections_to_records
 from facesense_ros.encodings import SUPPORTED_ENCODINGS, to_bgr
 from facesense_ros.sample_frames import astronaut, compose_frame
 import numpy as np

@@ -169,8 +169,10 @@ class FacePipeline:
         if faces and self.attribute_models:
             frame_size = (frame.shape[1], frame.shape[0])
             sizes = np.array([min(f.width, f.height) for f in faces], np.float64)
-            crops = {'roi': crop_boxes(faces, frame_size, config.roi_scale),
-                     'tight': crop_boxes(faces, frame_size, 1.0)}
+            # Only the crop kinds that the loaded models want (the tight box: landmarks).
+            scales = {'roi': config.roi_scale, 'tight': 1.0}
+            crops = {kind: crop_boxes(faces, frame_size, scales[kind])
+                     for kind in {m.crop for m in self.attribute_models.values()}}
             jobs = []
             for key, model in self.attribute_models.items():
                 chosen = np.flatnonzero(sizes >= getattr(config, f'min_face_size_{key}'))

@@ -22,6 +22,7 @@ destroyed when the tracker retires it, so that a consumer following /humans/face
 """
 
 import secrets
+import threading
 from typing import Dict, Iterable, List, Optional, Sequence
 
 from facesense_ros import hri_conversions as hc
@@ -76,11 +77,10 @@ class FacePublishers:
             if msg is not None:
                 pub.publish(msg)
 
-    def destroy(self):
-        """Destroy the publishers (the face's topics disappear)."""
-        for pub in self._pubs.values():
-            self._node.destroy_publisher(pub)
-        self._pubs = {}
+    def take(self) -> list:
+        """Return the publishers, which the caller must destroy; this face has none after."""
+        pubs, self._pubs = list(self._pubs.values()), {}
+        return pubs
 
 
 class HriPublishers:
@@ -90,6 +90,12 @@ class HriPublishers:
     Face ids are ``<node name>_<token>_<track id>`` (hri_conversions.face_id_prefix). Not
     thread-safe except :meth:`set_camera_info`, which the camera_info callback may call while
     the worker publishes.
+
+    :meth:`publish` runs on the node's worker thread, but a retired face's publishers are
+    destroyed on the executor's thread (a guard condition's callback): destroyed from the
+    worker, a publisher's QoS event handlers could be destroyed while the executor was adding
+    them to its wait set, and rclpy's spin died with ``InvalidHandle: cannot use Destroyable
+    because destruction was requested`` (seen once in a 200 fps flood).
     """
 
     def __init__(self, node, token: Optional[str] = None):
@@ -100,6 +106,10 @@ class HriPublishers:
         self._tracked_pub = node.create_publisher(IdsList, f'{FACES_NS}/tracked', HRI_QOS)
         self._tf_pub = node.create_publisher(TFMessage, '/tf', TF_QOS)
         self._intrinsics = None
+        # Publishers of retired faces, waiting for the executor's thread to destroy them.
+        self._retired: list = []
+        self._retired_lock = threading.Lock()
+        self._reaper = node.create_guard_condition(self._destroy_retired)
 
     def set_camera_info(self, msg):
         """Use this sensor_msgs/CameraInfo's intrinsics for /tf from now on."""
@@ -121,8 +131,11 @@ class HriPublishers:
         /humans/faces/tracked, without per-face messages for this frame.
         """
         alive = set(alive_ids) | {f.track_id for f in faces}
-        for track_id in [t for t in self._faces if t not in alive]:
-            self._faces.pop(track_id).destroy()
+        retired = [self._faces.pop(t).take() for t in list(self._faces) if t not in alive]
+        if retired:
+            with self._retired_lock:
+                self._retired.extend(p for pubs in retired for p in pubs)
+            self._reaper.trigger()
         for track_id in sorted(alive - set(self._faces)):
             self._faces[track_id] = FacePublishers(self._node, hc.face_id(self.prefix,
                                                                           track_id))
@@ -139,8 +152,15 @@ class HriPublishers:
             t for face in faces for t in hc.face_transforms(
                 face, header, self._faces[face.track_id].face_id, intrinsics)))
 
+    def _destroy_retired(self):
+        with self._retired_lock:
+            retired, self._retired = self._retired, []
+        for pub in retired:
+            self._node.destroy_publisher(pub)
+
     def destroy(self):
-        """Destroy every per-face publisher (the others go with the node)."""
-        for pubs in self._faces.values():
-            pubs.destroy()
+        """Destroy every per-face publisher (the others go with the node); not while spinning."""
+        with self._retired_lock:
+            self._retired.extend(p for face in self._faces.values() for p in face.take())
         self._faces = {}
+        self._destroy_retired()

@@ -22,6 +22,7 @@ listed face's topics, and checks every message against the same frame's Detectio
 import math
 import os
 
+import cv2
 from facesense_ros import hri_conversions as hc
 from facesense_ros.conversions import detections_to_records
 from facesense_ros.face import EMOTION_LABELS
@@ -49,6 +50,12 @@ FX = 320.0 / math.tan(math.radians(30.0))
 TRACK_TIMEOUT = 1.0
 # Seconds between the stamps of the frames of the appear-and-leave sequence (10 fps).
 FRAME_STEP = 0.1
+# The churn test: camera rate, so that the node sees every frame (at a flood's rate it skips
+# frames, and face frames follow face frames); 8 s = 120 face frames, of which at least this
+# many must each have started two new tracks.
+CHURN_FPS = 30.0
+CHURN_SECONDS = 8.0
+CHURN_MIN_FACE_FRAMES = 50
 
 
 @pytest.fixture(scope='module')
@@ -340,3 +347,36 @@ def test_face_ids_name_their_node_in_the_log(nodes):
         prefix = namespace.strip('/') + '_facesense_'
         assert f'face ids {prefix}' in output, output[-2000:]
     assert 'REP-155' not in nodes['/hri_off'].output()
+
+
+def test_face_churn_keeps_the_node_alive(tester, model_dir, tmp_path):
+    """
+    Faces appearing and leaving every frame: 12 publishers created and destroyed a face frame.
+
+    image_source loops over a 2-face frame and an empty one at 30 fps and track_timeout is 0,
+    so every face retires at the next frame: the node creates and destroys per-face publishers
+    all the time while its executor spins. Destroyed from the worker thread, a publisher's
+    event handlers once broke rclpy's spin (InvalidHandle) in a 200 fps flood; that race was
+    not reproduced on demand (nor here with the old code), this checks the churn itself.
+    """
+    folder = tmp_path / 'churn'
+    folder.mkdir()
+    cv2.imwrite(str(folder / 'a_faces.png'), _frame(2, seed=7))
+    cv2.imwrite(str(folder / 'b_empty.png'), _frame(0))
+    ids = set()
+    tracked = tester.collect(IdsList, '/humans/faces/tracked')
+    with rosutil.nodes_running(tester, model_dir, {
+            '/hri_churn': {'track_timeout': 0.0}}) as running:
+        source = rosutil.start('image_source', namespace='/hri_churn', params={
+            'source': str(folder), 'fps': CHURN_FPS, 'frame_id': 'churn'})
+        try:
+            tester.spin_for(CHURN_SECONDS)
+        finally:
+            assert source.stop() == 0, source.output()
+        process = running['/hri_churn']
+        assert process.running(), process.output()
+        assert 'Traceback' not in process.output(), process.output()
+    ids = {i for msg in tracked if msg.header.frame_id == 'churn' for i in msg.ids}
+    tester.node.destroy_subscription(tracked.subscription)
+    # Every face frame after an empty one starts two new tracks.
+    assert len(ids) >= 2 * CHURN_MIN_FACE_FRAMES, len(ids)

@@ -55,7 +55,8 @@ HUMBLE_RCLPY = {
     'rclpy.qos': {'DurabilityPolicy', 'QoSProfile', 'ReliabilityPolicy'},
     'rclpy.signals': {'SignalHandlerOptions'},
     'Node': {'add_on_set_parameters_callback', 'context', 'count_publishers', 'create_client',
-             'create_publisher', 'create_service', 'create_subscription', 'create_timer',
+             'create_guard_condition', 'create_publisher', 'create_service', 'create_subscription',
+             'create_timer',
              'declare_parameter', 'declare_parameters', 'destroy_client', 'destroy_node',
              'destroy_publisher', 'destroy_subscription', 'destroy_timer', 'executor',
              'get_clock', 'get_fully_qualified_name', 'get_logger', 'get_parameter',
@@ -65,6 +66,7 @@ HUMBLE_RCLPY = {
     'Publisher': {'get_subscription_count', 'publish', 'topic_name', 'wait_for_all_acked'},
     # Not get_publisher_count: Humble's Subscription has no such method.
     'Subscription': {'topic_name'},
+    'GuardCondition': {'trigger'},
     'Executor': {'add_node', 'context', 'shutdown', 'spin', 'spin_once'},
     'Client': {'call', 'call_async', 'service_is_ready'},
     'ReliabilityPolicy': {'RELIABLE', 'BEST_EFFORT'},

@@ -28,7 +28,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .config import TrackingConfig
+from .config import ATTRIBUTE_MODELS, TrackingConfig
 from .face import Face
 from .tracking import Tracker
 
@@ -38,7 +38,9 @@ class FacePerception:
     FacePipeline + Tracker: detection, ids, scheduled attribute models, smoothing.
 
     ``pipeline`` is anything with FacePipeline's ``detect(frame)``, ``attributes(frame,
-    faces)``, ``process(frame)`` and ``last_timings``.
+    faces)``, ``process(frame)``, ``config`` (its ``min_face_size_*``) and ``last_timings``.
+    A face under a model's ``min_face_size_*`` has that model's attributes absent, also on
+    frames where its track is not measured.
     """
 
     def __init__(self, pipeline, tracking_config: Optional[TrackingConfig] = None):
@@ -137,7 +139,9 @@ class FacePerception:
                 for i, face in zip(chosen, results):
                     measured[i] = face
             start = time.perf_counter()
-            faces = self._tracker.smooth(measured)
+            min_sizes = {key: getattr(pipeline.config, f'min_face_size_{key}')
+                         for key in ATTRIBUTE_MODELS}
+            faces = self._tracker.smooth(measured, min_sizes)
             tracking_time += time.perf_counter() - start
             self.last_timings = dict(pipeline.last_timings)
             self.last_timings.update(

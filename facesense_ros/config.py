@@ -48,7 +48,7 @@ PRECISIONS = ('FP16-INT8', 'FP16', 'FP32')
 PERFORMANCE_HINTS = ('LATENCY', 'THROUGHPUT')
 PRIVACY_MODES = ('off', 'blur', 'pixelate')
 # Whether head pose and landmarks run by default: on if it adds at most 15 % to the 4-face frame
-# time (docs/models.md). Together they add 23-33 %; landmarks alone 7-13 % (0.36 ms of
+# time (docs/models.md). Together they add 23-31 %; landmarks alone 7-13 % (0.36 ms of
 # inference at 4 faces) and REP-155's `landmarks` and `aligned` need it: on. Head pose alone
 # adds 14-27 % (as much as age-gender): off.
 HEAD_POSE_DEFAULT = False
@@ -89,10 +89,13 @@ class ParamSpec:
             return f'{self.name} must be {expected.__name__}, got {value!r}'
         if self.choices is not None and value not in self.choices:
             return f'{self.name} must be one of {list(self.choices)}, got {value!r}'
-        if self.minimum is not None and value < self.minimum:
-            return f'{self.name} must be >= {self.minimum}, got {value!r}'
-        if self.maximum is not None and value > self.maximum:
-            return f'{self.name} must be <= {self.maximum}, got {value!r}'
+        low = self.minimum if self.minimum is not None else '-inf'
+        high = self.maximum if self.maximum is not None else 'inf'
+        if (self.minimum is not None and value < self.minimum) or \
+                (self.maximum is not None and value > self.maximum):
+            # The parameter first, then the value, once: `confidence_threshold: 1.5 is out of
+            # range 0.0..1.0`.
+            return f'{self.name}: {value!r} is out of range {low}..{high}'
         return None
 
 

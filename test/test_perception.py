@@ -363,3 +363,16 @@ def test_a_face_walking_away_loses_its_attributes_under_the_minimums(pipeline):
         assert (face.landmarks is not None) == (face.width >= 48), (face.width, face.landmarks)
     assert len(ids) == 1
     assert max(widths) >= 64 > 62 > 48 > min(widths)
+
+
+def test_a_folder_of_unrelated_photos_passes_nothing_on(pipeline):
+    """image_source over a folder: the astronaut, then 0.1 s later the cameraman (62.6 px)."""
+    perception = FacePerception(pipeline, TrackingConfig())
+    [astronaut] = perception.process(sample_frames.photo('astronaut'), 0.0)
+    [cameraman] = perception.process(sample_frames.photo('camera'), 0.1)
+    print(f'astronaut {astronaut.width:.1f} px {astronaut.emotion_label}, cameraman '
+          f'{cameraman.width:.1f} px {cameraman.emotion_label}')
+    assert astronaut.emotion is not None
+    assert cameraman.track_id != astronaut.track_id
+    # Under the emotions minimum (64 px): no emotion, neither its own nor the astronaut's.
+    assert min(cameraman.width, cameraman.height) < 64 and cameraman.emotion is None

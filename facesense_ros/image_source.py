@@ -39,7 +39,7 @@ from rcl_interfaces.msg import ParameterDescriptor
 import rclpy
 from rclpy.duration import Duration
 from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
@@ -315,8 +315,10 @@ def main(args=None):
     code = 0
     try:
         node = ImageSource()
+        executor = SingleThreadedExecutor(context=node.context)
+        executor.add_node(node)
         while not STOP and rclpy.ok(context=node.context):
-            rclpy.spin_once(node, timeout_sec=STOP_POLL_SEC)
+            executor.spin_once(timeout_sec=STOP_POLL_SEC)
     except ExternalShutdownException:
         pass
     except (SourceError, ParameterException) as e:

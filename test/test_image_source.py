@@ -14,6 +14,7 @@
 
 """image_source and face_listener, run from their console scripts as real processes."""
 
+from pathlib import Path
 import re
 import signal
 import time
@@ -278,12 +279,26 @@ def test_signal_exits_cleanly(tester, photo, sig):
         tester.node.destroy_subscription(inbox.subscription)
 
 
+def _catches_stop_signals(pid: int) -> bool:
+    """Whether process ``pid`` handles SIGINT and SIGTERM itself (Linux: SigCgt in its status)."""
+    for line in Path(f'/proc/{pid}/status').read_text().splitlines():
+        if line.startswith('SigCgt:'):
+            caught = int(line.split()[1], 16)
+            return all(caught >> (sig - 1) & 1 for sig in (signal.SIGINT, signal.SIGTERM))
+    return False
+
+
 @pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM])
 def test_signal_at_any_moment_of_start_up_exits_cleanly(photo, sig):
-    # From Python's first import of our code (about 0.1 s after exec here) to publishing: one
-    # fixed delay would miss the window of one step, a loop over delays goes through all.
-    for delay in (0.15, 0.3, 0.45, 0.6, 0.8, 1.0, 1.5):
+    # From the moment its handlers are installed (the console script's first step, before it
+    # imports OpenCV and rclpy; before that Python's defaults apply) through imports, node
+    # creation and publishing: one fixed delay would miss a step, a loop over delays does not.
+    for delay in (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.8, 1.2):
         process = rosutil.start('image_source', params={'source': str(photo[0]), 'fps': 50.0})
+        deadline = time.monotonic() + rosutil.DISCOVERY_TIMEOUT
+        while not _catches_stop_signals(process.pid):
+            assert process.running() and time.monotonic() < deadline, process.output()
+            time.sleep(0.002)
         time.sleep(delay)
         _clean_stop(process, sig)
 

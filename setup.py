@@ -44,7 +44,7 @@ setup(
     entry_points={
         'console_scripts': [
             'facesense_node = facesense_ros.node:main',
-            'image_source = facesense_ros.image_source:main',
+            'image_source = facesense_ros.signals:image_source',
             'face_listener = facesense_ros.face_listener:main',
             'facesense_models = facesense_ros.model_store:main',
         ],

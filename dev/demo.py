@@ -125,7 +125,8 @@ def run(args):
         # Loopback-only UDP here loses 40-65 % of 640x480 frames to a best-effort reader (bench/
         # NOTES.md); a reliable input shows every frame of the demo.
         '-p', 'reliability:=reliable',
-        # Off by default (they add a third to the frame time, docs/models.md): shown here.
+        # Head pose is off by default (alone it adds 14-27 % to the 4-face frame time,
+        # docs/models.md), landmarks on: both shown here, landmarks:=true only says so.
         '-p', 'head_pose:=true', '-p', 'landmarks:=true',
     ], out / 'facesense_node.log', env)
     source = None

@@ -218,12 +218,14 @@ def annotate(image_bgr: np.ndarray, faces: Sequence[Face], privacy_mode: str = '
     """
     Return a new image with a box and a ``#id F 34 happy`` label per face.
 
-    Faces with a head pose get its axes, faces with landmarks their five points (draw_geometry).
+    Faces with a head pose get its axes, faces with landmarks their five points (draw_geometry),
+    with ``privacy_mode`` 'off' only.
 
     ``image_bgr`` is an HxWx3 uint8 BGR image and is never modified. With ``privacy_mode``
     'blur' or 'pixelate' the face boxes, and ``hidden_boxes`` (e.g. FacePerception's
     ``lost_boxes``: where faces missed in this frame probably are), are hidden first; boxes and
-    labels are drawn on top, for ``faces`` only. Raises DrawingError for an unknown mode or an
+    labels are drawn on top, for ``faces`` only, and no face geometry (head-pose axes,
+    landmarks) at all. Raises DrawingError for an unknown mode or an
     image that is not HxWx3 uint8.
     """
     image = np.asarray(image_bgr)
@@ -244,7 +246,9 @@ def annotate(image_bgr: np.ndarray, faces: Sequence[Face], privacy_mode: str = '
         out[y1 - t:y1, x0:x1] = color
         out[y0:y1, x0:x0 + t] = color
         out[y0:y1, x1 - t:x1] = color
-        draw_geometry(out, face, box_thickness)
+        if privacy_mode == 'off':
+            # Axes and dots show where the eyes, nose and mouth are: never on a hidden face.
+            draw_geometry(out, face, box_thickness)
     for face in faces:
         rect = label_rect(face, out.shape)
         if rect is None:

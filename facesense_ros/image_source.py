@@ -19,7 +19,8 @@ Publishes ``image_raw`` (sensor_msgs/Image in any encoding encodings.py supports
 ``image_raw/compressed`` (JPEG CompressedImage) at ``fps``, stamped with the current time.
 Reads with OpenCV; no cv_bridge or image_transport needed. Prints nothing per frame. An image
 file declaring more than ``max_input_pixels`` is refused: JPEG and PNG from their header,
-before decoding; other formats (no header reader) once OpenCV decoded them.
+before decoding; other formats (no header reader) once OpenCV decoded them. SIGINT and
+SIGTERM stop it at any moment with exit code 0 (signals.py says how).
 """
 
 from pathlib import Path
@@ -32,11 +33,13 @@ from facesense_ros.encodings import (bgr_to_jpeg, check_size, DEFAULT_MAX_INPUT_
                                      from_bgr, ImageFormatError, jpeg_to_bgr,
                                      MAX_INPUT_PIXELS_RANGE, SUPPORTED_ENCODINGS)
 from facesense_ros.image_header import JPEG_SOI, PNG_SIGNATURE
+from facesense_ros.signals import STOP
 import numpy as np
 from rcl_interfaces.msg import ParameterDescriptor
 import rclpy
 from rclpy.duration import Duration
-from rclpy.executors import ExternalShutdownException
+from rclpy.exceptions import ParameterException
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
@@ -54,6 +57,14 @@ ACK_TIMEOUT_SEC = 2.0
 # subscriber's reader matched this writer 70-100 ms after this writer matched it (2-3 frames
 # lost at 30 fps, best-effort), so 5x that leaves room for a loaded machine.
 DEFAULT_START_DELAY_SEC = 0.5
+# While waiting for subscribers, say how many matched at most this often (seconds): often
+# enough to see that discovery progresses, rare enough not to flood the console.
+WAIT_REPORT_SEC = 3.0
+# The executor turns at least this often (seconds) to look at STOP: a signal is acted on
+# within 0.1 s whatever fps is, for 10 wake-ups a second.
+STOP_POLL_SEC = 0.1
+# Python types a parameter may have (`-p fps:=20` arrives as an integer, `-p source:=0` too).
+NUMBER = (int, float)
 
 
 class SourceError(ValueError):
@@ -153,32 +164,22 @@ class ImageSource(Node):
     def __init__(self):
         super().__init__('image_source')
         self.reader = None
-        self.declare_parameter('source', '')
-        # `-p fps:=20` arrives as an integer: accept both.
-        self.declare_parameter('fps', 10.0, ParameterDescriptor(dynamic_typing=True))
-        self.declare_parameter('frame_id', 'camera')
-        self.declare_parameter('loop', True)
-        self.declare_parameter('encoding', 'bgr8')
-        self.declare_parameter('transport', 'raw')
-        self.declare_parameter('reliability', 'reliable')
-        self.declare_parameter('max_frames', 0)
-        self.declare_parameter('jpeg_quality', 90)
-        self.declare_parameter('wait_for_subscribers', 0)
-        self.declare_parameter('start_delay', DEFAULT_START_DELAY_SEC,
-                               ParameterDescriptor(dynamic_typing=True))
-        self.declare_parameter('max_input_pixels', DEFAULT_MAX_INPUT_PIXELS)
-        get = self.get_parameter
-        self.frame_id = get('frame_id').value
-        self.encoding = get('encoding').value
-        self.transport = get('transport').value
-        self.max_frames = get('max_frames').value
-        self.jpeg_quality = get('jpeg_quality').value
-        self.wait_for_subscribers = get('wait_for_subscribers').value
-        self.start_delay = get('start_delay').value
-        fps = get('fps').value
-        if isinstance(fps, bool) or not isinstance(fps, (int, float)):
-            raise SourceError(f'parameter fps must be a number, got {fps!r}')
-        reliability = get('reliability').value
+        source = self._parameter('source', '', (str, int))
+        fps = self._parameter('fps', 10.0, NUMBER)
+        self.frame_id = self._parameter('frame_id', 'camera', str)
+        loop = self._parameter('loop', True, bool)
+        self.encoding = self._parameter('encoding', 'bgr8', str)
+        self.transport = self._parameter('transport', 'raw', str)
+        reliability = self._parameter('reliability', 'reliable', str)
+        self.max_frames = self._parameter('max_frames', 0, int)
+        self.jpeg_quality = self._parameter('jpeg_quality', 90, int)
+        self.wait_for_subscribers = self._parameter('wait_for_subscribers', 0, int)
+        self.start_delay = self._parameter('start_delay', DEFAULT_START_DELAY_SEC, NUMBER)
+        max_pixels = self._parameter('max_input_pixels', DEFAULT_MAX_INPUT_PIXELS, int)
+        if isinstance(source, int):
+            if source < 0:
+                raise SourceError(f'parameter source: camera index must be >= 0, got {source}')
+            source = str(source)
         if not fps > 0:
             raise SourceError(f'parameter fps must be > 0, got {fps}')
         if self.encoding not in SUPPORTED_ENCODINGS:
@@ -192,16 +193,14 @@ class ImageSource(Node):
                               f'got {reliability!r}')
         if self.max_frames < 0:
             raise SourceError(f'parameter max_frames must be >= 0, got {self.max_frames}')
-        if isinstance(self.start_delay, bool) or not isinstance(self.start_delay, (int, float)) \
-                or not self.start_delay >= 0:
+        if not self.start_delay >= 0:
             raise SourceError(f'parameter start_delay must be a number >= 0 (seconds), got '
                               f'{self.start_delay!r}')
-        max_pixels = get('max_input_pixels').value
         low, high = MAX_INPUT_PIXELS_RANGE
         if not low <= max_pixels <= high:
             raise SourceError(f'parameter max_input_pixels must be in {low}..{high}, got '
                               f'{max_pixels}')
-        self.reader = FrameReader(get('source').value, get('loop').value, max_pixels)
+        self.reader = FrameReader(source, loop, max_pixels)
         qos = QoSProfile(depth=1, reliability=RELIABILITIES[reliability])
         if self.transport == 'raw':
             self.publisher = self.create_publisher(Image, 'image_raw', qos)
@@ -212,7 +211,24 @@ class ImageSource(Node):
         self.done = False
         # time.monotonic() when the subscription count last reached wait_for_subscribers.
         self.matched_at: Optional[float] = None
+        # time.monotonic() of the last "waiting for subscribers" line.
+        self.reported_at: Optional[float] = None
         self.timer = self.create_timer(1.0 / fps, self._tick)
+
+    def _parameter(self, name: str, default, types):
+        """
+        Declare ``name`` and return its value, refused in one line unless one of ``types``.
+
+        Declared with dynamic typing, so that a value of another type gives our SourceError
+        instead of rclpy's traceback (``-p source:=0`` is an integer, a camera index).
+        """
+        self.declare_parameter(name, default, ParameterDescriptor(dynamic_typing=True))
+        value = self.get_parameter(name).value
+        types = types if isinstance(types, tuple) else (types,)
+        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
+            kinds = ' or '.join(t.__name__ for t in types)
+            raise SourceError(f'parameter {name} must be {kinds}, got {value!r}')
+        return value
 
     def _message(self, frame: np.ndarray):
         if self.transport == 'compressed':
@@ -258,8 +274,15 @@ class ImageSource(Node):
         """
         if not self.wait_for_subscribers:
             return True
-        if self.publisher.get_subscription_count() < self.wait_for_subscribers:
+        matched = self.publisher.get_subscription_count()
+        if matched < self.wait_for_subscribers:
             self.matched_at = None
+            now = time.monotonic()
+            if self.reported_at is None or now - self.reported_at >= WAIT_REPORT_SEC:
+                self.reported_at = now
+                self.get_logger().info(
+                    f'waiting for subscribers on {self.publisher.topic_name}: {matched} of '
+                    f'{self.wait_for_subscribers} matched')
             return False
         if self.matched_at is None:
             self.matched_at = time.monotonic()
@@ -282,15 +305,23 @@ class ImageSource(Node):
 
 def main(args=None):
     """Run image_source until the source ends, max_frames were sent, or a signal."""
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.ALL)
+    # Normally already done by the console script (signals.image_source), before imports.
+    STOP.install()
+    if STOP:
+        return
+    # Our handlers, not rclpy's: a signal never shuts the context down under a callback.
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     node = None
     code = 0
     try:
         node = ImageSource()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
+        executor = SingleThreadedExecutor(context=node.context)
+        executor.add_node(node)
+        while not STOP and rclpy.ok(context=node.context):
+            executor.spin_once(timeout_sec=STOP_POLL_SEC)
+    except ExternalShutdownException:
         pass
-    except SourceError as e:
+    except (SourceError, ParameterException) as e:
         rclpy.logging.get_logger('image_source').error(str(e))
         code = 1
     finally:

@@ -175,8 +175,8 @@ def find_model(model: str, precisions: Sequence[str] = PRECISIONS,
 def _how_to_provide(model: str, precision: str, cache: Path) -> str:
     return (f'provide intel/{model}/{precision}/{model}.xml and .bin yourself: copy them into '
             f'{cache} (or any directory given as model_dir), or set {ENV_MODEL_DIR} to a '
-            f'directory holding them, or run `facesense_models download --model {model}` on a '
-            'machine with internet access and copy its cache')
+            f'directory holding them, or run `facesense_models download --model {model} '
+            f'--precision {precision}` on a machine with internet access and copy its cache')
 
 
 def resolve(model: str, precisions: Sequence[str] = PRECISIONS, model_dir: Optional[str] = None,

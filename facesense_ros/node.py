@@ -89,19 +89,20 @@ class RclpyLogHandler(logging.Handler):
 
     def __init__(self, logger):
         super().__init__()
-        self._logger = logger
+        # The node's own logger once the node exists (its name includes the namespace).
+        self.logger = logger
 
     def emit(self, record):
         """Log ``record`` through the rclpy logger at the same severity."""
         message = self.format(record)
         if record.levelno >= logging.ERROR:
-            self._logger.error(message)
+            self.logger.error(message)
         elif record.levelno >= logging.WARNING:
-            self._logger.warning(message)
+            self.logger.warning(message)
         elif record.levelno >= logging.INFO:
-            self._logger.info(message)
+            self.logger.info(message)
         else:
-            self._logger.debug(message)
+            self.logger.debug(message)
 
 
 class StartupError(RuntimeError):
@@ -162,6 +163,11 @@ class FaceSenseNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__(NODE_NAME, **kwargs)
+        # The core's lines (model files) under this node's logger, namespace included: one
+        # logger name per node ([demo.facesense], not also [facesense]).
+        for handler in logging.getLogger(CORE_LOGGER).handlers:
+            if isinstance(handler, RclpyLogHandler):
+                handler.logger = self.get_logger()
         values = declare_parameters(self)
         self._values = {name: values[name] for name in PARAMETERS}
         node_values = {name: values[name] for name in NODE_PARAMETERS}
@@ -506,7 +512,8 @@ def main(args=None):
     # rclpy's own handlers turn both SIGINT and SIGTERM into a clean shutdown of spin().
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.ALL)
     core_logger = logging.getLogger(CORE_LOGGER)
-    core_logger.addHandler(RclpyLogHandler(rclpy.logging.get_logger(NODE_NAME)))
+    handler = RclpyLogHandler(rclpy.logging.get_logger(NODE_NAME))
+    core_logger.addHandler(handler)
     core_logger.setLevel(logging.INFO)
     core_logger.propagate = False
     node: Optional[FaceSenseNode] = None
@@ -518,7 +525,7 @@ def main(args=None):
         pass
     except (StartupError,) + STARTUP_ERRORS as e:
         failure = str(e)
-        rclpy.logging.get_logger(NODE_NAME).error(failure)
+        handler.logger.error(failure)
     finally:
         if node is not None:
             node.destroy_node()

@@ -67,8 +67,11 @@ class ParamSpec:
             return f'{self.name} must be {expected.__name__}, got {value!r}'
         if self.choices is not None and value not in self.choices:
             return f'{self.name} must be one of {list(self.choices)}, got {value!r}'
-        if self.minimum is not None and value < self.minimum:
-            return f'{self.name} must be >= {self.minimum}, got {value!r}'
-        if self.maximum is not None and value > self.maximum:
-            return f'{self.name} must be <= {self.maximum}, got {value!r}'
+        low = self.minimum if self.minimum is not None else '-inf'
+        high = self.maximum if self.maximum is not None else 'inf'
+        if (self.minimum is not None and value < self.minimum) or \
+                (self.maximum is not None and value > self.maximum):
+            # The parameter first, then the value, once: `confidence_threshold: 1.5 is out of
+            # range 0.0..1.0`.
+            return f'{self.name}: {value!r} is out of range {low}..{high}'
         return None

@@ -29,7 +29,7 @@ import threading
 import time
 from typing import Dict, List, Optional, Tuple
 
-from facesense_ros.config import TrackingConfig
+from facesense_ros.config import ATTRIBUTE_MODELS, TrackingConfig
 from facesense_ros.face import Face
 from facesense_ros.tracking import Tracker
 import numpy as np
@@ -40,7 +40,9 @@ class FacePerception:
     FacePipeline + Tracker: detection, ids, scheduled attribute models, smoothing.
 
     ``pipeline`` is anything with FacePipeline's ``detect(frame)``, ``attributes(frame,
-    faces)``, ``process(frame)`` and ``last_timings``.
+    faces)``, ``process(frame)``, ``config`` (its ``min_face_size_*``) and ``last_timings``.
+    A face under a model's ``min_face_size_*`` has that model's attributes absent, also on
+    frames where its track is not measured.
     """
 
     def __init__(self, pipeline, tracking_config: Optional[TrackingConfig] = None):
@@ -139,7 +141,9 @@ class FacePerception:
                 for i, face in zip(chosen, results):
                     measured[i] = face
             start = time.perf_counter()
-            faces = self._tracker.smooth(measured)
+            min_sizes = {key: getattr(pipeline.config, f'min_face_size_{key}')
+                         for key in ATTRIBUTE_MODELS}
+            faces = self._tracker.smooth(measured, min_sizes)
             tracking_time += time.perf_counter() - start
             self.last_timings = dict(pipeline.last_timings)
             self.last_timings.update(

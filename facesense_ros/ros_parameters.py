@@ -86,7 +86,19 @@ def python_value(value):
 
 
 def declare_parameters(node) -> Dict[str, object]:
-    """Declare every parameter of ALL_PARAMETERS on ``node``; return their values by name."""
+    """
+    Declare every parameter of ALL_PARAMETERS on ``node``; return their values by name.
+
+    A bad value given at start-up (``-p`` or a parameter file) raises ValueError naming the
+    parameter first, once (``confidence_threshold: 1.5 is out of range 0.0..1.0``), before
+    rclpy's own range check would say "Invalid parameter value (1.5) for parameter. Reason:
+    ...: confidence_threshold". ``_parameter_overrides`` is rclpy's (Humble to Kilted).
+    """
+    for name, override in node._parameter_overrides.items():
+        spec = ALL_PARAMETERS.get(name)
+        reason = spec.check(python_value(override.value)) if spec is not None else None
+        if reason:
+            raise ValueError(reason)
     node.declare_parameters('', [(spec.name, ros_value(spec.default), descriptor(spec))
                                  for spec in ALL_PARAMETERS.values()])
     return {name: python_value(node.get_parameter(name).value) for name in ALL_PARAMETERS}

@@ -20,8 +20,12 @@ Pure Python and numpy: no ROS, no models. One frame goes through a :class:`Track
 1. ``tracked = tracker.update(detections, stamp)``: every face gets a ``track_id``;
 2. ``due = tracker.attributes_due(tracked)``: which faces need the attribute models now;
 3. run the attribute models on the due faces only;
-4. ``result = tracker.smooth(faces)``: each face's new measurement (or None) folded into its
-   track's smoothed attributes, which are returned.
+4. ``result = tracker.smooth(faces, min_sizes)``: each face's new measurement (or None) folded
+   into its track's smoothed attributes, which are returned; under a model's minimum size its
+   attributes are absent.
+
+A face whose box size jumped more than motion allows (SIZE_JUMP, SIZE_RATE) starts a new
+track: another person taking the place never inherits the attributes of the one before.
 
 Matching is greedy by best score: box overlap (IoU, against the track's last box and its
 constant-velocity prediction) first, then for faces that moved too far for any overlap the
@@ -49,6 +53,19 @@ MAX_CENTER_DISTANCE = 0.5
 # Boxes whose sizes differ more than this factor are not the same face by the fallback (a
 # detector's box of one face changes size by a few percent between frames).
 MAX_SIZE_RATIO = 2.0
+# A face whose box width AND height both differ from its track's last box by more than
+# SIZE_JUMP * exp(SIZE_RATE * seconds since then) starts a new track, even when the boxes
+# overlap: it is another person taking the place (a 76 px face followed 0.1 s later by a
+# 56 px one is a factor 1.36, over the 1.22 allowed after 0.1 s; 1.14 between two frames at
+# 30 fps). Both, because a face leaving through a side of the image is clipped in one
+# dimension only, and a head turning away narrows its box but keeps its height. 1.1: the
+# detector's box of one face varies by a few percent between frames.
+SIZE_JUMP = 1.1
+# Per second: a face's size is inversely proportional to its distance, so its log changes at
+# speed / distance; a person walking at 1 m/s at 1 m from the camera changes it by 1 per
+# second. Faster relative changes (someone leaning in within half a metre) may split a track:
+# a new id costs less than one person's attributes passing to another.
+SIZE_RATE = 1.0
 # Weight of the newest velocity measurement in the track's velocity: averages out the
 # detector's box jitter (a few pixels) while following a change of direction in 2-3 frames.
 VELOCITY_SMOOTHING = 0.5
@@ -105,9 +122,10 @@ def _in_box(relative, box: Box) -> Tuple[Tuple[float, float], ...]:
 
 
 # The attributes a track smooths, as attributes.ATTRIBUTES declares them: (Face field, how,
-# weight parameter of TrackingConfig or None). Those declared with smoothing None are left to
-# their producer and pass through unchanged.
-SMOOTHED_ATTRIBUTES = tuple((a.field, a.smoothing, a.smoothing_parameter)
+# weight parameter of TrackingConfig or None, key of the model that measures it or None: under
+# that model's ``min_face_size_<key>`` the field is absent). Those declared with smoothing None
+# are left to their producer and pass through unchanged.
+SMOOTHED_ATTRIBUTES = tuple((a.field, a.smoothing, a.smoothing_parameter, a.model)
                             for a in ATTRIBUTES if a.smoothing is not None)
 
 
@@ -116,8 +134,10 @@ class AttributeSmoother:
     The attributes of one track (SMOOTHED_ATTRIBUTES), smoothed by exponential moving averages.
 
     ``update`` folds one measurement in (weight ``age_smoothing`` etc. from the config for the
-    new value); a None measurement leaves the value as it was. The first measurement is taken
-    as it is. With ``smoothing=False``, or for a 'latest' attribute, the latest measurement
+    new value); a None measurement leaves the value as it was, except for the fields in
+    ``absent`` (the face is under their model's minimum now): those are forgotten and None.
+    The first measurement is taken as it is. With ``smoothing=False``, or for a 'latest'
+    attribute, the latest measurement
     simply replaces the value.
     Probabilities are renormalised to sum to 1; landmarks are kept relative to the face box.
     """
@@ -127,10 +147,15 @@ class AttributeSmoother:
         # Field -> smoothed value (numpy, box-relative for points); absent until measured.
         self._values: Dict[str, object] = {}
 
-    def update(self, config: TrackingConfig, face: Face) -> Dict[str, object]:
+    def update(self, config: TrackingConfig, face: Face,
+               absent: Set[str] = frozenset()) -> Dict[str, object]:
         """Fold ``face``'s measurements in; return every field's smoothed value (or None)."""
         result = {}
-        for name, how, weight_name in SMOOTHED_ATTRIBUTES:
+        for name, how, weight_name, _ in SMOOTHED_ATTRIBUTES:
+            if name in absent:
+                self._values.pop(name, None)
+                result[name] = None
+                continue
             new = getattr(face, name)
             if how == 'latest':
                 # Held as it is (any type, e.g. a record decided per track): no averaging.
@@ -203,22 +228,38 @@ def _iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0.0)
 
 
+def max_size_ratio(seconds) -> np.ndarray:
+    """Return the largest size change (factor, >= 1) a face can make in ``seconds``."""
+    return SIZE_JUMP * np.exp(SIZE_RATE * np.maximum(np.asarray(seconds, np.float64), 0.0))
+
+
 def match_scores(last: np.ndarray, predicted: np.ndarray, boxes: np.ndarray,
-                 iou_threshold: float) -> np.ndarray:
+                 iou_threshold: float, elapsed=None) -> np.ndarray:
     """
     Return how well each box continues each track, as a (tracks x boxes) array; 0: no match.
 
     ``last`` and ``predicted`` are the tracks' last and predicted boxes (Tx4), ``boxes`` the
     new ones (Fx4). Overlap matches (IoU >= ``iou_threshold`` with either track box) score
     1 + IoU; otherwise boxes of similar size whose center is within MAX_CENTER_DISTANCE face
-    sizes of the prediction score in (0, 1], closer scoring higher.
+    sizes of the prediction score in (0, 1], closer scoring higher. With ``elapsed`` (seconds
+    since each track's last box, T values), a box whose size changed by more than
+    ``max_size_ratio(elapsed)`` continues no track: another face took the place.
     """
     overlap = np.maximum(_iou_matrix(predicted, boxes), _iou_matrix(last, boxes))
-    by_overlap = (overlap > 0.0) & (overlap >= iou_threshold)
     last_w, last_h = last[:, 2] - last[:, 0], last[:, 3] - last[:, 1]
     box_w, box_h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
     ratio = np.sqrt((last_w * last_h)[:, None] / (box_w * box_h)[None, :])
     similar = (ratio >= 1.0 / MAX_SIZE_RATIO) & (ratio <= MAX_SIZE_RATIO)
+    if elapsed is not None:
+        # The smaller change of width and height, as a factor >= 1.
+        width_change = np.abs(np.log(last_w[:, None] / box_w[None, :]))
+        height_change = np.abs(np.log(last_h[:, None] / box_h[None, :]))
+        plausible = np.exp(np.minimum(width_change, height_change)) <= \
+            max_size_ratio(elapsed)[:, None]
+        similar &= plausible
+    else:
+        plausible = True
+    by_overlap = (overlap > 0.0) & (overlap >= iou_threshold) & plausible
     size = ((last_w + last_h)[:, None] + (box_w + box_h)[None, :]) / 4.0
     dx = (predicted[:, None, 0] + predicted[:, None, 2]) - (boxes[None, :, 0] + boxes[None, :, 2])
     dy = (predicted[:, None, 1] + predicted[:, None, 3]) - (boxes[None, :, 1] + boxes[None, :, 3])
@@ -295,7 +336,8 @@ class Tracker:
             scores = match_scores(np.array([t.box for t in tracks], np.float64),
                                   np.array([t.predicted(stamp) for t in tracks], np.float64),
                                   np.array([f.box for f in faces], np.float64),
-                                  self._config.track_iou_threshold)
+                                  self._config.track_iou_threshold,
+                                  np.array([stamp - t.stamp for t in tracks], np.float64))
             rows, cols = np.nonzero(scores)
             # Greedy by best score; ties broken by position so that results are deterministic.
             order = np.lexsort((cols, rows, -scores[rows, cols]))
@@ -352,19 +394,28 @@ class Tracker:
             due.append(track is None or (track.frames - track.schedule_start) % interval == 0)
         return due
 
-    def smooth(self, faces: Sequence[Face]) -> List[Face]:
+    def smooth(self, faces: Sequence[Face],
+               min_sizes: Optional[Dict[str, float]] = None) -> List[Face]:
         """
         Fold each face's attributes into its track and return the faces with smoothed values.
 
         Call once per frame with the faces of the last ``update``; an attribute that is None
-        (not due, face too small, model off) keeps the track's value, which is None until the
-        track's first measurement. Faces of unknown tracks are returned unchanged.
+        (not due, model off) keeps the track's value, which is None until the track's first
+        measurement. ``min_sizes`` maps a model key to its ``min_face_size_<key>``: a face
+        whose shorter side is under it has that model's attributes absent (None), and its
+        track forgets them, so that they come back only from a new measurement of this face.
+        Faces of unknown tracks are returned unchanged.
         """
+        min_sizes = min_sizes or {}
         result = []
         for face in faces:
             track = self._tracks.get(face.track_id)
             if track is None:
                 result.append(face)
                 continue
-            result.append(face.with_attributes(**track.smoother.update(self._config, face)))
+            size = min(face.width, face.height)
+            absent = {name for name, _, _, key in SMOOTHED_ATTRIBUTES
+                      if size < min_sizes.get(key, 0)}
+            result.append(face.with_attributes(
+                **track.smoother.update(self._config, face, absent)))
         return result

@@ -69,7 +69,7 @@ def test_the_configs_have_one_field_per_parameter_of_their_group():
             s.name for s in PARAMETERS.values() if s.group == group]
         assert config().to_dict() == {s.name: s.default for s in PARAMETERS.values()
                                       if s.group == group}
-    with pytest.raises(ValueError, match='emotion_smoothing must be <= 1.0'):
+    with pytest.raises(ValueError, match='emotion_smoothing: 1.5 is out of range 0.01..1.0'):
         TrackingConfig(emotion_smoothing=1.5)
 
 
@@ -78,7 +78,7 @@ def test_declarations_are_wired_everywhere():
     assert all(a.field in face_fields for a in ATTRIBUTES)
     assert [m.key for m in ATTRIBUTE_MODEL_CLASSES] == [m.key for m in MODELS if m.in_pipeline]
     assert all(a.model is None or a.model in attributes.MODELS_BY_KEY for a in ATTRIBUTES)
-    assert {f for f, _, _ in SMOOTHED_ATTRIBUTES} == {
+    assert {f for f, _, _, _ in SMOOTHED_ATTRIBUTES} == {
         a.field for a in ATTRIBUTES if a.smoothing is not None}
     declared = [c for a in ATTRIBUTES for c in a.classes]
     assert len(declared) == len(set(declared)) and set(CLASSES) == {'face', *declared}

@@ -23,7 +23,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / 'facesense_ros'
 # The modules below the boundary (docs/architecture.md): no rclpy, no message package.
 CORE = ('__init__', 'attributes', 'config', 'drawing', 'encodings', 'face', 'face_geometry',
         'fastdds_profile', 'image_header', 'model_store', 'models', 'param_spec', 'perception',
-        'pipeline', 'sample_frames', 'tracking')
+        'pipeline', 'sample_frames', 'signals', 'tracking')
 # The modules above it, which may import ROS.
 ROS_SIDE = ('conversions', 'face_listener', 'hri_conversions', 'hri_publishers', 'image_source',
             'input_qos', 'node', 'ros_parameters')

@@ -14,6 +14,9 @@
 
 """Face <-> Detection2D convention, LabelInfo, and numpy <-> Image/CompressedImage messages."""
 
+from pathlib import Path
+import re
+
 import cv2
 from facesense_ros import conversions, face_geometry
 from facesense_ros.conversions import (bgr_to_image_msg, compressed_msg_to_bgr,
@@ -237,3 +240,30 @@ def test_cv_bridge_and_numpy_paths_agree(encoding):
     msg = Image(height=48, width=64, encoding=encoding, step=raw.shape[1], is_bigendian=0)
     msg.data = raw.tobytes()
     assert np.array_equal(image_msg_to_bgr(msg), to_bgr(raw, encoding, 64, 48, raw.shape[1]))
+
+
+def test_the_docs_show_the_real_describe_line_and_hypothesis_order():
+    """Check that the examples of README and docs/interfaces.md are what the code gives."""
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / 'README.md').read_text()
+    interfaces = (root / 'docs' / 'interfaces.md').read_text()
+    points = ((204.7, 100.5), (246.0, 100.0), (225.0, 127.7), (210.0, 150.0), (240.0, 150.0))
+    # The default parameters: landmarks on, head pose off.
+    face = Face(180.2, 59.35, 271.0, 179.85, 0.998, age=34.2, gender=(0.93, 0.07),
+                emotion=(0.1, 0.81, 0.04, 0.03, 0.02), track_id=3, landmarks=points)
+    [record] = detections_to_records(faces_to_detections([face], _header()))
+    line = record.describe()
+    assert line == 'id=3 gender=female(0.93) age=34 emotion=happy(0.81) landmarks=5'
+    assert line in readme and line in interfaces
+    with_pose = face.with_attributes(head_pose=(-2.0, 11.3, 1.3))
+    [record] = detections_to_records(faces_to_detections([with_pose], _header()))
+    extra = record.describe()[len('id=3 gender=female(0.93) age=34 emotion=happy(0.81) '):]
+    assert extra == 'yaw/pitch/roll=-2/11/1 looking=yes(0.76) landmarks=5'
+    assert 'yaw/pitch/roll=-2/11/1 looking=yes(0.76)' in readme
+    # The class ids in README's echo example appear in the message's order.
+    example = readme[readme.index('ros2 topic echo /camera/faces/detections'):]
+    example = example[:example.index('```', example.index('```yaml') + 3)]
+    shown = re.findall(r"class_id: '?([a-z_:]+)'?", example)
+    real = [r.hypothesis.class_id for r in faces_to_detections([with_pose], _header())
+            .detections[0].results]
+    assert shown == [c for c in real if c in shown], (shown, real)

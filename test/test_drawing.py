@@ -145,22 +145,27 @@ def test_head_pose_axes_and_landmarks_drawn_inside_the_box():
 
 
 @pytest.mark.parametrize('mode', ['blur', 'pixelate'])
-def test_privacy_hides_faces_drawn_with_head_pose_and_landmarks(mode):
+def test_privacy_hides_all_face_geometry(mode):
     image, faces = _frame_faces()
     faces = [_with_geometry(f) for f in faces]
+    bare = [f.with_attributes(head_pose=None, landmarks=None) for f in faces]
+    # With privacy off, the axes and the five points are drawn: the faces have them to show.
+    assert not np.array_equal(drawing.annotate(image, faces), drawing.annotate(image, bare))
     out = drawing.annotate(image, faces, privacy_mode=mode)
     hidden = drawing.hide_faces(image, faces, mode)
-    # Exactly the hidden image with the boxes, labels, axes and points drawn on top ...
-    assert np.array_equal(out, drawing.annotate(hidden, faces))
+    # Hidden: exactly the hidden image with boxes and labels, no axes, no landmark dots.
+    assert np.array_equal(out, drawing.annotate(hidden, bare))
     for face in faces:
         x0, y0, x1, y1 = drawing.box_rect(face, image.shape)
         inner = np.zeros(image.shape[:2], bool)
         inner[y0 + 4:y1 - 4, x0 + 4:x1 - 4] = True
         label = drawing.label_rect(face, image.shape)
         inner[label[1]:label[3], label[0]:label[2]] = False
-        # ... which cover little of the face: the rest is the hidden face, not the input's.
-        drawn = np.any(out != hidden, axis=2)[inner]
-        assert drawn.mean() < 0.15, drawn.mean()
+        # Inside the outline and outside the label, every pixel is the hidden face's: the
+        # landmarks' places (eyes, nose tip, mouth corners) included.
+        assert np.array_equal(out[inner], hidden[inner])
+        for x, y in face.landmarks:
+            assert np.array_equal(out[int(y), int(x)], hidden[int(y), int(x)])
         change = np.abs(out[inner].astype(np.int16) - image[inner]).mean()
         contrast = float(image[y0:y1, x0:x1].std())
         assert change > MIN_HIDDEN_CHANGE_PER_STD * contrast, (change, contrast)

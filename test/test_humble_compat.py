@@ -43,7 +43,7 @@ SOURCE_DIRS = ('facesense_ros', 'launch', 'test', 'dev', 'bench')
 PYENV_PYTHON310 = Path('~/.pyenv/versions/3.10.13/bin/python3.10').expanduser()
 # Read in rclpy's humble branch (rclpy/rclpy/*.py at 3.3.15), per module or class.
 HUMBLE_RCLPY = {
-    'rclpy': {'Context', 'create_node', 'init', 'logging', 'shutdown', 'spin', 'spin_once',
+    'rclpy': {'Context', 'create_node', 'init', 'logging', 'ok', 'shutdown', 'spin', 'spin_once',
               'try_shutdown', 'client', 'executors', 'node', 'publisher', 'qos', 'signals',
               'subscription'},
     'rclpy.duration': {'Duration'},
@@ -71,7 +71,7 @@ HUMBLE_RCLPY = {
     'Client': {'call', 'call_async', 'service_is_ready'},
     'ReliabilityPolicy': {'RELIABLE', 'BEST_EFFORT'},
     'DurabilityPolicy': {'TRANSIENT_LOCAL', 'VOLATILE'},
-    'SignalHandlerOptions': {'ALL'},
+    'SignalHandlerOptions': {'ALL', 'NO'},
 }
 # Used only where hasattr() finds them (facesense_ros/input_qos.py), so absent on Humble.
 FEATURE_DETECTED = {'BEST_AVAILABLE'}

@@ -344,3 +344,14 @@ def test_installed_console_script(model_dir, tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and done.stderr.count('\n') == 1
     assert done.stderr.startswith('facesense_models: error: model ' + EMOTIONS)
+
+
+def test_offline_hint_carries_every_option_needed(tmp_path, monkeypatch):
+    # detector_precisions:=[FP32] with nothing on disk: the command in the hint must fetch FP32,
+    # not the first available precision that a bare `download --model` would.
+    monkeypatch.delenv('FACESENSE_MODEL_DIR', raising=False)
+    with pytest.raises(ModelError) as error:
+        model_store.resolve(DETECTORS[0], ('FP32',), model_dir=str(tmp_path),
+                            download_missing=False, cache=tmp_path / 'cache')
+    assert f'facesense_models download --model {DETECTORS[0]} --precision FP32' in \
+        str(error.value)

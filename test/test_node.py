@@ -23,6 +23,7 @@ stamp until its answer arrives; every answer is matched to its frame by header.
 
 import os
 from pathlib import Path
+import re
 import signal
 import tempfile
 import time
@@ -461,3 +462,19 @@ def test_params_file_applies_in_a_namespace(model_dir):
         assert 'not-a-detector' in line
     finally:
         os.unlink(copy.name)
+
+
+def test_one_logger_name_per_node(nodes):
+    # The core's model lines and the node's own lines under one name, namespace included.
+    output = nodes[NS1].output()
+    names = set(re.findall(r'^\[\w+\] \[[\d.]+\] \[([\w.]+)\]', output, re.MULTILINE))
+    assert 'ns1.facesense' in names and 'facesense' not in names, names
+    assert re.search(r'\[ns1\.facesense\]: model face-detection-0102: ', output), output
+
+
+def test_start_up_error_names_the_parameter_first(model_dir):
+    process = rosutil.start('facesense_node', namespace='/first',
+                            params={'model_dir': str(model_dir), 'confidence_threshold': 1.5})
+    assert process.wait(rosutil.STARTUP_TIMEOUT) == 1
+    [line] = error_lines(process.output())
+    assert line.endswith('[first.facesense]: confidence_threshold: 1.5 is out of range 0.0..1.0')

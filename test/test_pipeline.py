@@ -25,7 +25,7 @@ import shutil
 # ament_flake8 knows no application names: every non-stdlib import is one alphabetical group.
 import cv2
 from facesense_ros import sample_frames
-from facesense_ros.config import PipelineConfig
+from facesense_ros.config import check_parameter, PipelineConfig
 from facesense_ros.face import Face
 from facesense_ros.model_store import ModelError
 from facesense_ros.pipeline import crop_boxes, FacePipeline, ReloadNeeded
@@ -211,3 +211,17 @@ def test_wrong_file_fails_at_construction_naming_it(model_dir, tmp_path, monkeyp
     with pytest.raises(ModelError, match='face-detection-retail-0004.*not found'):
         FacePipeline(PipelineConfig(detector='face-detection-retail-0004'),
                      download_missing=False)
+
+
+@pytest.mark.parametrize('name,value,expected', [
+    ('confidence_threshold', 1.5, 'confidence_threshold: 1.5 is out of range 0.0..1.0'),
+    ('max_faces', 0, 'max_faces: 0 is out of range 1..200'),
+    ('privacy_mode', 'smudge', "privacy_mode must be one of ['off', 'blur', 'pixelate'], got "
+     "'smudge'"),
+])
+def test_a_bad_value_is_one_line_naming_the_parameter_first(name, value, expected):
+    assert check_parameter(name, value) == expected
+    if name != 'privacy_mode':  # a TrackingConfig field: the same check_parameter
+        with pytest.raises(ValueError) as error:
+            PipelineConfig(**{name: value})
+        assert str(error.value) == expected

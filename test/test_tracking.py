@@ -294,3 +294,50 @@ def test_lost_boxes_follow_missed_faces():
     for i in range(8, 16):
         tracker.update([still], i / 30.0)
     assert tracker.lost_boxes() == []
+
+
+@pytest.mark.parametrize('second, same', [
+    # Another person at the same place 0.1 s later: a 76 px face becomes 56 px.
+    ((112.0, 112.0, 168.0, 188.0), False),
+    # The same face, a little closer, or narrower (turning its head), or clipped by the border.
+    ((98.0, 95.0, 182.0, 205.0), True),
+    ((115.0, 100.0, 165.0, 200.0), True),
+    ((102.0, 100.0, 140.0, 200.0), True),
+])
+def test_a_size_jump_starts_a_new_track(second, same):
+    tracker = Tracker(TrackingConfig())
+    first = tracker.update([Face(102.0, 100.0, 178.0, 200.0, 1.0)], 0.0)[0]
+    later = tracker.update([Face(*second, 1.0)], 0.1)[0]
+    assert (later.track_id == first.track_id) == same
+    # Given more time, the same change is motion: a face walking closer keeps its id.
+    if not same:
+        tracker = Tracker(TrackingConfig())
+        first = tracker.update([Face(102.0, 100.0, 178.0, 200.0, 1.0)], 0.0)[0]
+        assert tracker.update([Face(*second, 1.0)], 0.5)[0].track_id == first.track_id
+
+
+def test_under_a_minimum_the_models_attributes_are_absent():
+    tracker = Tracker(TrackingConfig())
+    min_sizes = {'age_gender': 62, 'emotions': 64, 'head_pose': 60, 'landmarks': 48}
+    face = tracker.update([Face(100.0, 100.0, 180.0, 190.0, 1.0)], 0.0)[0]
+    points = tuple((120.0 + 10 * i, 140.0) for i in range(5))
+    big = tracker.smooth([face.with_attributes(age=30.0, gender=(0.9, 0.1),
+                                               emotion=(0.1, 0.6, 0.1, 0.1, 0.1),
+                                               head_pose=(1.0, 2.0, 3.0), landmarks=points)],
+                         min_sizes)[0]
+    assert big.age == 30.0 and big.emotion is not None and big.landmarks is not None
+    # 63 px wide, not measured this frame (attribute_interval): emotion absent, the rest held.
+    face = tracker.update([Face(110.0, 100.0, 173.0, 190.0, 1.0)], 0.2)[0]
+    small = tracker.smooth([face], min_sizes)[0]
+    assert small.emotion is None and small.age == 30.0 and small.landmarks is not None
+    # Under every minimum but landmarks'.
+    face = tracker.update([Face(120.0, 110.0, 170.0, 175.0, 1.0)], 0.6)[0]
+    small = tracker.smooth([face], min_sizes)[0]
+    assert small.track_id == big.track_id
+    assert (small.age, small.gender, small.emotion, small.head_pose) == (None,) * 4
+    assert small.landmarks is not None
+    # Grown back: the old values are gone, new ones come from the next measurement.
+    face = tracker.update([Face(110.0, 100.0, 180.0, 190.0, 1.0)], 1.2)[0]
+    assert tracker.smooth([face], min_sizes)[0].age is None
+    face = tracker.update([Face(110.0, 100.0, 180.0, 190.0, 1.0)], 1.3)[0]
+    assert tracker.smooth([face.with_attributes(age=50.0)], min_sizes)[0].age == 50.0

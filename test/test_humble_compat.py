@@ -34,6 +34,7 @@ import pytest
 import rclpy
 import rclpy.client
 import rclpy.executors
+import rclpy.lifecycle
 import rclpy.node
 import rclpy.publisher
 import rclpy.subscription
@@ -44,11 +45,13 @@ PYENV_PYTHON310 = Path('~/.pyenv/versions/3.10.13/bin/python3.10').expanduser()
 # Read in rclpy's humble branch (rclpy/rclpy/*.py at 3.3.15), per module or class.
 HUMBLE_RCLPY = {
     'rclpy': {'Context', 'create_node', 'init', 'logging', 'shutdown', 'spin', 'spin_once',
-              'try_shutdown', 'client', 'executors', 'node', 'publisher', 'qos', 'signals',
-              'subscription'},
+              'try_shutdown', 'client', 'executors', 'lifecycle', 'node', 'publisher', 'qos',
+              'signals', 'subscription'},
     'rclpy.duration': {'Duration'},
     'rclpy.exceptions': {'ParameterException'},
     'rclpy.executors': {'ExternalShutdownException', 'SingleThreadedExecutor'},
+    # rclpy/rclpy/lifecycle/__init__.py at 3.3.15 (TransitionCallbackReturn: the pybind enum).
+    'rclpy.lifecycle': {'LifecycleNode', 'LifecycleState', 'TransitionCallbackReturn'},
     'rclpy.logging': {'get_logger'},
     'rclpy.node': {'Node'},
     'rclpy.parameter': {'Parameter'},
@@ -63,6 +66,11 @@ HUMBLE_RCLPY = {
              'get_parameters', 'get_publishers_info_by_topic', 'get_topic_names_and_types',
              'resolve_topic_name',
              'set_parameters'},
+    # LifecycleNodeMixin's methods in rclpy/rclpy/lifecycle/node.py at 3.3.15.
+    'LifecycleNode': {'create_lifecycle_publisher', 'destroy_lifecycle_publisher',
+                      'trigger_activate', 'trigger_cleanup', 'trigger_configure',
+                      'trigger_deactivate', 'trigger_shutdown'},
+    'TransitionCallbackReturn': {'SUCCESS', 'FAILURE', 'ERROR'},
     'Publisher': {'get_subscription_count', 'publish', 'topic_name', 'wait_for_all_acked'},
     # Not get_publisher_count: Humble's Subscription has no such method.
     'Subscription': {'topic_name'},
@@ -71,16 +79,20 @@ HUMBLE_RCLPY = {
     'Client': {'call', 'call_async', 'service_is_ready'},
     'ReliabilityPolicy': {'RELIABLE', 'BEST_EFFORT'},
     'DurabilityPolicy': {'TRANSIENT_LOCAL', 'VOLATILE'},
-    'SignalHandlerOptions': {'ALL'},
+    'SignalHandlerOptions': {'ALL', 'NO'},
 }
+# A lifecycle node is a Node too.
+HUMBLE_RCLPY['LifecycleNode'] |= HUMBLE_RCLPY['Node']
 # Used only where hasattr() finds them (facesense_ros/input_qos.py), so absent on Humble.
 FEATURE_DETECTED = {'BEST_AVAILABLE'}
 # Classes whose instances the code uses: any attribute read that one of them has is checked.
-CLASSES = {'Node': rclpy.node.Node, 'Publisher': rclpy.publisher.Publisher,
+CLASSES = {'Node': rclpy.node.Node, 'LifecycleNode': rclpy.lifecycle.LifecycleNode,
+           'Publisher': rclpy.publisher.Publisher,
            'Subscription': rclpy.subscription.Subscription,
            'Executor': rclpy.executors.SingleThreadedExecutor, 'Client': rclpy.client.Client}
 # Enums, read as Enum.MEMBER: those reads are checked.
-ENUMS = ('ReliabilityPolicy', 'DurabilityPolicy', 'SignalHandlerOptions')
+ENUMS = ('ReliabilityPolicy', 'DurabilityPolicy', 'SignalHandlerOptions',
+         'TransitionCallbackReturn')
 
 
 def _sources():

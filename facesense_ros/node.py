@@ -57,6 +57,11 @@ from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescr
                                 SetParametersResult)
 import rclpy
 from rclpy.exceptions import ParameterException
+try:
+    from rclpy.event_handler import SubscriptionEventCallbacks
+except ImportError:
+    # Humble: the same class, in the module Iron renamed.
+    from rclpy.qos_event import SubscriptionEventCallbacks
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
@@ -221,6 +226,26 @@ class FaceSenseNode(LifecycleNode):
         self._diagnostics_timer = self.create_timer(
             self.get_parameter('diagnostics_period').value, self._publish_diagnostics)
         self.add_on_set_parameters_callback(self._on_set_parameters)
+        self._guard_change_state()
+
+    def _guard_change_state(self):
+        # A transition the state machine does not have (e.g. configure while active) raises
+        # RCLError out of Humble's and Jazzy's ChangeState service callback, which would end
+        # the spin; Kilted answers it with failure. Answer it with failure everywhere.
+        service = getattr(self, '_service_change_state', None)
+        if service is None:
+            return
+        change_state = service.callback
+
+        def guarded(request, response):
+            try:
+                return change_state(request, response)
+            except RuntimeError as e:
+                self.get_logger().error(f'lifecycle transition {request.transition.id} '
+                                        f'refused in state {self.lifecycle_state}: {e}')
+                response.success = False
+                return response
+        service.callback = guarded
 
     def _reset_configuration(self):
         """Forget everything on_configure made (the unconfigured state)."""
@@ -462,8 +487,24 @@ class FaceSenseNode(LifecycleNode):
         msg_type = CompressedImage if self._compressed else Image
         qos = QoSProfile(depth=self._input_depth, reliability=self._input_reliability.request(
             self._offered_reliabilities()))
+        # Our own line instead of rclpy's "offering incompatible QoS. No messages will be
+        # received from it", which reads as a failure while auto is about to follow.
+        events = SubscriptionEventCallbacks(incompatible_qos=self._on_incompatible_publisher)
         self._subscription = self.create_subscription(msg_type, self._input_topic(),
-                                                      self._on_image, qos)
+                                                      self._on_image, qos,
+                                                      event_callbacks=events)
+
+    def _on_incompatible_publisher(self, event):
+        if self._input_reliability.auto:
+            self.get_logger().info(
+                f'input: a new publisher of {self._input_topic_name} offers best_effort only; '
+                f'reliability auto re-subscribes to match it within {PUBLISHER_CHECK_PERIOD:g} s')
+        else:
+            self.get_logger().warning(
+                f'input: a publisher of {self._input_topic_name} offers QoS the '
+                f'{self._input_reliability.describe()} subscription cannot match: its frames '
+                'are not received (parameter reliability: auto or best_effort matches it)',
+                throttle_duration_sec=WARN_THROTTLE_SEC)
 
     def _unsubscribe(self):
         if self._subscription is not None:

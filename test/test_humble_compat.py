@@ -56,6 +56,8 @@ HUMBLE_RCLPY = {
     'rclpy.node': {'Node'},
     'rclpy.parameter': {'Parameter'},
     'rclpy.qos': {'DurabilityPolicy', 'QoSProfile', 'ReliabilityPolicy'},
+    # rclpy/rclpy/qos_event.py at 3.3.15 (Iron renamed the module event_handler).
+    'rclpy.qos_event': {'SubscriptionEventCallbacks'},
     'rclpy.signals': {'SignalHandlerOptions'},
     'Node': {'add_on_set_parameters_callback', 'context', 'count_publishers', 'count_subscribers',
              'create_client',
@@ -74,7 +76,8 @@ HUMBLE_RCLPY = {
     'TransitionCallbackReturn': {'SUCCESS', 'FAILURE', 'ERROR'},
     'Publisher': {'get_subscription_count', 'publish', 'topic_name', 'wait_for_all_acked'},
     # Not get_publisher_count: Humble's Subscription has no such method.
-    'Subscription': {'topic_name'},
+    # callback: also Service's (read by node.py's ChangeState guard), set in its __init__.
+    'Subscription': {'callback', 'topic_name'},
     'GuardCondition': {'trigger'},
     'Executor': {'add_node', 'context', 'shutdown', 'spin', 'spin_once'},
     'Client': {'call', 'call_async', 'service_is_ready'},
@@ -86,6 +89,8 @@ HUMBLE_RCLPY = {
 HUMBLE_RCLPY['LifecycleNode'] |= HUMBLE_RCLPY['Node']
 # Used only where hasattr() finds them (facesense_ros/input_qos.py), so absent on Humble.
 FEATURE_DETECTED = {'BEST_AVAILABLE'}
+# Imported where they exist, else from where Humble has them (HUMBLE_RCLPY): node.py.
+NEWER_WITH_FALLBACK = {('rclpy.event_handler', 'SubscriptionEventCallbacks')}
 # Classes whose instances the code uses: any attribute read that one of them has is checked.
 CLASSES = {'Node': rclpy.node.Node, 'LifecycleNode': rclpy.lifecycle.LifecycleNode,
            'Publisher': rclpy.publisher.Publisher,
@@ -183,8 +188,8 @@ def test_rclpy_api_used_exists_in_humble():
         attributes |= found_attributes
         own |= {n.name for n in ast.walk(tree)
                 if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-    unchecked = {f'{module}.{name}' for module, name in imports
-                 if name not in HUMBLE_RCLPY.get(module, ()) | FEATURE_DETECTED}
+    unchecked = {f'{module}.{name}' for module, name in imports - NEWER_WITH_FALLBACK
+                 if name not in HUMBLE_RCLPY.get(module, set()) | FEATURE_DETECTED}
     # Methods and members of rclpy's classes that the code reads (our own methods of the same
     # name, e.g. RosTester.list_parameters, are not rclpy's).
     for owner, cls in CLASSES.items():

@@ -48,8 +48,13 @@ INACTIVE_FRAMES = 10
 MAX_RSS_GROWTH_KB = 40_000
 MAX_FD_GROWTH = 4
 # Start-up moments (seconds after start) for the signal loop: during the imports (~0.8 s),
-# node creation, each model's compilation and after ready.
-SIGNAL_DELAYS = (0.1, 0.4, 0.7, 0.8, 0.9, 1.0, 1.1, 1.3, 1.6, 2.2, 3.0)
+# node creation, each model's compilation and after ready. A moment before the handlers exist
+# (the interpreter's own start, 50-130 ms here) waits until they do.
+SIGNAL_DELAYS = (0.0, 0.2, 0.4, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.3, 1.6, 2.2, 3.0)
+# Frames published after the subscription matched among which one must be answered: the
+# publisher may see the match before the node's reader has matched it, and a reliable sample
+# replaced in a depth-1 history before the reader knew the writer is never repaired.
+FIRST_FRAMES = 3
 ROSOUT_FAILURE = 'Failed to publish log message to rosout'
 
 tester = rosutil.module_tester('lifecycle_tester')
@@ -167,13 +172,15 @@ def test_activate_deactivate_cycles_under_30_fps(tester, managed, sender):
             phase[0] = 'activating'
             assert lifecycle.change(Transition.TRANSITION_ACTIVATE) is True
             phase[0] = 'active'
-            # The first frame published once the node's subscription is matched is answered.
+            # The first frames that reach the node once it is active are answered.
             assert tester.wait_for_subscribers(sender.publisher)
             first = len(sent)
-            assert tester.spin_until(lambda: len(sent) > first, rosutil.DISCOVERY_TIMEOUT)
-            first_msg = sent[first][0]
-            assert tester.spin_until(lambda: sender.answer_to(first_msg.header) is not None,
-                                     rosutil.ANSWER_TIMEOUT), f'cycle {cycle}: not answered'
+            assert tester.spin_until(lambda: len(sent) >= first + FIRST_FRAMES,
+                                     rosutil.DISCOVERY_TIMEOUT)
+            firsts = [m for m, _ in sent[first:first + FIRST_FRAMES]]
+            assert tester.spin_until(
+                lambda: any(sender.answer_to(m.header) is not None for m in firsts),
+                rosutil.ANSWER_TIMEOUT), f'cycle {cycle}: none of the first frames answered'
             phase[0] = 'deactivating'
             assert lifecycle.change(Transition.TRANSITION_DEACTIVATE) is True
             phase[0] = 'inactive'
@@ -238,6 +245,9 @@ def test_manager_sequence_up_and_down(tester, managed, sender):
                               (Transition.TRANSITION_ACTIVATE, 'active')):
         assert lifecycle.change(transition) is True
         assert lifecycle.state() == state
+    # A transition the state has not (configure while active) is refused; the node goes on.
+    assert lifecycle.change(Transition.TRANSITION_CONFIGURE) is False
+    assert lifecycle.state() == 'active'
     frame, boxes = compose_frame(2, size=FRAME_SIZE)
     _, answer = sender.send(frame)
     assert len(answer.detections) == len(boxes)
@@ -247,8 +257,11 @@ def test_manager_sequence_up_and_down(tester, managed, sender):
         assert lifecycle.change(transition) is True
         assert lifecycle.state() == state
     assert process.running()
-    assert 'Traceback' not in process.output()
-    assert error_lines(process.output())[1:] == []
+    output = process.output()
+    assert 'Traceback' not in output
+    # The missing model's line, and the refused transition's (rclpy's own on Kilted too).
+    assert all('face-detection-0' in line or 'transition' in line
+               for line in error_lines(output)), error_lines(output)
 
 
 def _drive(tester, process, namespace, state):
@@ -276,11 +289,20 @@ def test_sigint_and_sigterm_in_each_state_exit_0(tester, model_dir, state):
         assert 'Traceback' not in output and ROSOUT_FAILURE not in output, output
 
 
+def _handles_sigterm(pid: int) -> bool:
+    with open(f'/proc/{pid}/status') as status:
+        caught = next(line for line in status if line.startswith('SigCgt:')).split()[1]
+    return bool(int(caught, 16) & (1 << (signal.SIGTERM - 1)))
+
+
 def test_signal_at_any_moment_of_start_up_exits_0_quietly(model_dir):
     for i, delay in enumerate(SIGNAL_DELAYS):
         sig = (signal.SIGTERM, signal.SIGINT)[i % 2]
+        started = time.monotonic()
         process = rosutil.start('facesense_node', params={'model_dir': str(model_dir)})
-        time.sleep(delay)
+        while not _handles_sigterm(process.pid) and process.running():
+            time.sleep(0.005)
+        time.sleep(max(0.0, started + delay - time.monotonic()))
         code = process.stop(sig)
         output = process.output()
         assert code == 0, f'{sig!r} after {delay} s: exit {code}\n{output}'

@@ -453,6 +453,8 @@ class FaceSenseNode(LifecycleNode):
             # hri is read-only: made once, its per-face publishers released on cleanup.
             self._hri_started = True
             self._hri = self._start_hri(self._hri_wanted)
+        elif self._hri is not None:
+            self.get_logger().info(f'REP-155 face ids now {self._hri.prefix}_<track id>')
 
     def _start_hri(self, enabled: bool):
         if not enabled:
@@ -471,8 +473,8 @@ class FaceSenseNode(LifecycleNode):
         """Destroy the outputs, release the models: back to unconfigured (idempotent)."""
         for publisher in self._outputs.values():
             self.destroy_lifecycle_publisher(publisher)
-        if self._hri is not None:
-            self._hri.destroy()
+        if self._hri is not None and self._pipeline is not None:
+            self._hri.restart()
         self._reset_configuration()
         self._release_models()
 

@@ -24,6 +24,7 @@ SIGINT and SIGTERM in each state, and at many moments of start-up. Figures are p
 """
 
 import os
+import re
 import signal
 import time
 
@@ -259,6 +260,9 @@ def test_manager_sequence_up_and_down(tester, managed, sender):
     assert process.running()
     output = process.output()
     assert 'Traceback' not in output
+    # Each configuration after a cleanup numbers tracks from 1 again under a new REP-155 token.
+    prefixes = re.findall(r'face ids (?:now )?(\S+)_<track id>', output)
+    assert len(prefixes) >= 3 and len(set(prefixes)) == len(prefixes), prefixes
     # The missing model's line, and the refused transition's (rclpy's own on Kilted too).
     assert all('face-detection-0' in line or 'transition' in line
                for line in error_lines(output)), error_lines(output)

@@ -34,6 +34,7 @@ from lifecycle_msgs.srv import ChangeState, GetState
 import pytest
 import rosutil
 from rosutil import Diagnostics, error_lines, Sender, usage
+from std_srvs.srv import SetBool
 
 NS = '/lc'
 NODE = f'{NS}/facesense'
@@ -123,6 +124,11 @@ def test_starts_unconfigured_and_waits(tester, managed):
     # No output publisher exists before configuration.
     assert tester.node.count_publishers(f'{NS}/faces/detections') == 0
     assert process.running()
+    # Parameters are checked while unconfigured too: a bad value is refused, a good one kept.
+    [result] = tester.set_parameters(NODE, {'detector': 'nope'})
+    assert not result.successful and 'detector' in result.reason
+    [result] = tester.set_parameters(NODE, {'confidence_threshold': 0.5})
+    assert result.successful, result.reason
 
 
 def test_configure_fails_on_a_missing_model_then_succeeds(tester, managed, model_dir):
@@ -242,10 +248,18 @@ def test_cleanup_gives_the_models_memory_back(tester, managed):
 def test_manager_sequence_up_and_down(tester, managed, sender):
     """Configure, activate, (work), deactivate, cleanup, shutdown: nav2_lifecycle_manager's."""
     process, lifecycle = managed
+    # ~/enable false before activation is remembered: activated, the node stays paused.
+    response = tester.call(SetBool, f'{NODE}/enable', SetBool.Request(data=False))
+    assert response.success and 'takes effect when active' in response.message
     for transition, state in ((Transition.TRANSITION_CONFIGURE, 'inactive'),
                               (Transition.TRANSITION_ACTIVATE, 'active')):
         assert lifecycle.change(transition) is True
         assert lifecycle.state() == state
+    values = Diagnostics(tester, NS).wait(lambda v: v['lifecycle state'] == 'active')
+    assert values['paused'] == 'true'
+    assert tester.node.count_subscribers(f'{NS}/image_raw') == 0
+    response = tester.call(SetBool, f'{NODE}/enable', SetBool.Request(data=True))
+    assert response.success and response.message == 'enabled'
     # A transition the state has not (configure while active) is refused; the node goes on.
     assert lifecycle.change(Transition.TRANSITION_CONFIGURE) is False
     assert lifecycle.state() == 'active'

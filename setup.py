@@ -43,8 +43,8 @@ setup(
     extras_require={'test': ['pytest']},
     entry_points={
         'console_scripts': [
-            'facesense_node = facesense_ros.node:main',
-            'image_source = facesense_ros.signals:image_source',
+            'facesense_node = facesense_ros.scripts:facesense_node',
+            'image_source = facesense_ros.scripts:image_source',
             'face_listener = facesense_ros.face_listener:main',
             'facesense_models = facesense_ros.model_store:main',
         ],

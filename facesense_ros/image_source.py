@@ -20,7 +20,7 @@ Publishes ``image_raw`` (sensor_msgs/Image in any encoding encodings.py supports
 Reads with OpenCV; no cv_bridge or image_transport needed. Prints nothing per frame. An image
 file declaring more than ``max_input_pixels`` is refused: JPEG and PNG from their header,
 before decoding; other formats (no header reader) once OpenCV decoded them. SIGINT and
-SIGTERM stop it at any moment with exit code 0 (signals.py says how).
+SIGTERM stop it at any moment with exit code 0 (stop_signals.py says how).
 """
 
 from pathlib import Path
@@ -33,7 +33,7 @@ from facesense_ros.encodings import (bgr_to_jpeg, check_size, DEFAULT_MAX_INPUT_
                                      from_bgr, ImageFormatError, jpeg_to_bgr,
                                      MAX_INPUT_PIXELS_RANGE, SUPPORTED_ENCODINGS)
 from facesense_ros.image_header import JPEG_SOI, PNG_SIGNATURE
-from facesense_ros.signals import STOP
+from facesense_ros.stop_signals import StopSignals
 import numpy as np
 from rcl_interfaces.msg import ParameterDescriptor
 import rclpy
@@ -60,8 +60,8 @@ DEFAULT_START_DELAY_SEC = 0.5
 # While waiting for subscribers, say how many matched at most this often (seconds): often
 # enough to see that discovery progresses, rare enough not to flood the console.
 WAIT_REPORT_SEC = 3.0
-# The executor turns at least this often (seconds) to look at STOP: a signal is acted on
-# within 0.1 s whatever fps is, for 10 wake-ups a second.
+# The executor turns at least this often (seconds) to look at the stop request: a signal is
+# acted on within 0.1 s whatever fps is, for 10 wake-ups a second.
 STOP_POLL_SEC = 0.1
 # Python types a parameter may have (`-p fps:=20` arrives as an integer, `-p source:=0` too).
 NUMBER = (int, float)
@@ -303,11 +303,11 @@ class ImageSource(Node):
         super().destroy_node()
 
 
-def main(args=None):
+def main(args=None, stop: Optional[StopSignals] = None):
     """Run image_source until the source ends, max_frames were sent, or a signal."""
-    # Normally already done by the console script (signals.image_source), before imports.
-    STOP.install()
-    if STOP:
+    # The console script (scripts.image_source) installs the handlers before the imports.
+    stop = stop or StopSignals.install()
+    if stop.requested:
         return
     # Our handlers, not rclpy's: a signal never shuts the context down under a callback.
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
@@ -317,7 +317,7 @@ def main(args=None):
         node = ImageSource()
         executor = SingleThreadedExecutor(context=node.context)
         executor.add_node(node)
-        while not STOP and rclpy.ok(context=node.context):
+        while not stop.requested and rclpy.ok(context=node.context):
             executor.spin_once(timeout_sec=STOP_POLL_SEC)
     except ExternalShutdownException:
         pass

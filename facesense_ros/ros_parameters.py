@@ -49,6 +49,9 @@ _NODE_SPECS = (
     ParamSpec('hri', True, 'Publish REP-155 (ROS4HRI) faces under /humans/faces, and '
               'face_<id> frames on /tf once camera_info arrives, when hri_msgs and tf2_msgs '
               'import.', group='node', read_only=True),
+    ParamSpec('autostart', True, 'Configure and activate at start-up (exit 1 if configuring '
+              'fails); false: stay unconfigured until a lifecycle manager configures the node.',
+              group='node', read_only=True),
 )
 # The node's own parameters (the perception ones are config.PARAMETERS).
 NODE_PARAMETERS: Dict[str, ParamSpec] = {spec.name: spec for spec in _NODE_SPECS}

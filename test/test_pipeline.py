@@ -28,7 +28,7 @@ from facesense_ros import sample_frames
 from facesense_ros.config import check_parameter, PipelineConfig
 from facesense_ros.face import Face
 from facesense_ros.model_store import ModelError
-from facesense_ros.pipeline import crop_boxes, FacePipeline, ReloadNeeded
+from facesense_ros.pipeline import crop_boxes, FacePipeline, LoadCancelled, ReloadNeeded
 import numpy as np
 import pytest
 from reference import EMOTIONS_FILE, iou, ReferencePipeline
@@ -225,3 +225,18 @@ def test_a_bad_value_is_one_line_naming_the_parameter_first(name, value, expecte
         with pytest.raises(ValueError) as error:
             PipelineConfig(**{name: value})
         assert str(error.value) == expected
+
+
+def test_loading_stops_between_models_when_cancelled(model_dir):
+    asked = []
+
+    def cancelled():
+        # False before the detector, true from the next model on: a stop while it compiled.
+        asked.append(len(asked))
+        return len(asked) > 1
+    config = PipelineConfig(model_dir=str(model_dir))
+    with pytest.raises(LoadCancelled, match='age-gender'):
+        FacePipeline(config, cancelled=cancelled)
+    # Asked once per model started, not again after the stop.
+    assert asked == [0, 1]
+    assert FacePipeline(config, cancelled=lambda: False).detector is not None

@@ -29,7 +29,8 @@ def test_node_parameters_are_param_specs_with_todays_names_and_defaults():
     assert {n: (s.default, s.read_only) for n, s in NODE_PARAMETERS.items()} == {
         'input_transport': ('raw', True), 'reliability': ('auto', True),
         'qos_depth': (1, True), 'diagnostics_period': (1.0, False),
-        'max_input_pixels': (7680 * 4320, False), 'hri': (True, True)}
+        'max_input_pixels': (7680 * 4320, False), 'hri': (True, True),
+        'autostart': (True, True)}
     assert not set(NODE_PARAMETERS) & set(PARAMETERS)
     assert NODE_PARAMETERS['input_transport'].check('jpeg') == \
         "input_transport must be one of ['raw', 'compressed'], got 'jpeg'"

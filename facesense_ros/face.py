@@ -18,6 +18,8 @@ from dataclasses import dataclass, replace
 import math
 from typing import Optional, Tuple
 
+from .identity import Identity
+
 GENDER_LABELS = ('female', 'male')
 # The order of emotions-recognition-retail-0003's `prob_emotion` output.
 EMOTION_LABELS = ('neutral', 'happy', 'sad', 'surprise', 'anger')
@@ -148,6 +150,8 @@ class Face:
     head_pose: Optional[Tuple[float, float, float]] = None
     # Five (x, y) points in frame pixels, in LANDMARK_NAMES order.
     landmarks: Optional[Tuple[Tuple[float, float], ...]] = None
+    # Who the face's track is (identity.py): gallery person id, name, confidence.
+    identity: Optional[Identity] = None
 
     def __post_init__(self):
         """Reject impossible values so that a bad result never reaches a consumer."""
@@ -181,6 +185,8 @@ class Face:
                 raise ValueError(f'landmarks must be {len(LANDMARK_NAMES)} finite (x, y) points '
                                  f'{LANDMARK_NAMES}, got {self.landmarks}')
             object.__setattr__(self, 'landmarks', points)
+        if self.identity is not None and not isinstance(self.identity, Identity):
+            raise ValueError(f'identity must be an identity.Identity, got {self.identity!r}')
         if self.track_id is not None and self.track_id < 0:
             raise ValueError(f'track_id must be >= 0, got {self.track_id}')
 

@@ -214,8 +214,10 @@ class IdentityTracker:
     def update(self, frame: np.ndarray, faces: Sequence, stamp: float,
                active_ids: Iterable[int]) -> Tuple[Dict[int, Optional[Identity]], Set[int]]:
         """
-        Fold one frame's measured faces in; return every visible track's identity, and the ids
-        of the tracks whose person changed (their other attributes belong to someone else).
+        Fold one frame's measured faces in; return identities and the tracks that changed.
+
+        Returns every visible track's identity (None: undecided or unknown), and the ids of
+        the tracks whose person changed (their other attributes belong to someone else).
 
         ``faces`` have ``track_id`` and, where measured in this frame, ``landmarks`` (and
         ``head_pose`` when on); ``active_ids`` are the tracker's live ids (others are dropped).

@@ -459,7 +459,7 @@ EMBEDDING_SIZE = 256
 
 def similarity_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """
-    Return the 2x3 similarity (rotation, uniform scale, shift) that best maps ``source`` on ``target``.
+    Return the 2x3 similarity (rotation, scale, shift) best mapping ``source`` on ``target``.
 
     Least squares over N >= 2 point pairs (Umeyama's closed form, reflections excluded), so
     that the result is deterministic (cv2.estimateAffinePartial2D samples randomly).

@@ -41,10 +41,17 @@ class FacePerception:
     faces)``, ``process(frame)`` and ``last_timings``.
     """
 
-    def __init__(self, pipeline, tracking_config: Optional[TrackingConfig] = None):
-        """Start with no tracks; ``tracking_config`` defaults to TrackingConfig()."""
+    def __init__(self, pipeline, tracking_config: Optional[TrackingConfig] = None,
+                 identity=None):
+        """
+        Start with no tracks; ``tracking_config`` defaults to TrackingConfig().
+
+        ``identity`` (an identity.IdentityTracker, or None: identity off) names the tracks'
+        people; it needs tracking and the landmarks model.
+        """
         self._lock = threading.Lock()
         self._pipeline = pipeline
+        self._identity = identity
         self._config = tracking_config if tracking_config is not None else TrackingConfig()
         self._tracker = Tracker(self._config)
         self.attribute_runs = 0
@@ -57,6 +64,11 @@ class FacePerception:
     def pipeline(self):
         """Return the pipeline in use."""
         return self._pipeline
+
+    @property
+    def identity(self):
+        """Return the identity.IdentityTracker in use, or None (identity off)."""
+        return self._identity
 
     @property
     def tracking_config(self) -> TrackingConfig:
@@ -136,10 +148,24 @@ class FacePerception:
                 self.attribute_runs += len(chosen)
                 for i, face in zip(chosen, results):
                     measured[i] = face
+            identities = {}
+            identity_time = 0.0
+            if self._identity is not None:
+                start = time.perf_counter()
+                identities, changed = self._identity.update(
+                    frame_bgr, measured, stamp, self._tracker.active_ids)
+                for track_id in changed:
+                    # Another person took the track over: the old one's values must go.
+                    self._tracker.clear_track(track_id)
+                identity_time = time.perf_counter() - start
             start = time.perf_counter()
             faces = self._tracker.smooth(measured)
+            if identities:
+                faces = [f.with_attributes(identity=identities.get(f.track_id)) for f in faces]
             tracking_time += time.perf_counter() - start
             self.last_timings = dict(pipeline.last_timings)
             self.last_timings.update(
                 detect=detect_time, attributes=attributes_time, tracking=tracking_time)
+            if self._identity is not None:
+                self.last_timings['identity'] = identity_time
             return faces

@@ -29,15 +29,12 @@ import argparse
 from pathlib import Path
 import sys
 
-import cv2
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from facesense_ros import model_store  # noqa: E402
-from facesense_ros.config import PipelineConfig  # noqa: E402
+import cv2  # noqa: E402, I100 (after the path above, like the package)
+from facesense_ros.config import PipelineConfig  # noqa: E402, I100
 from facesense_ros.identity import photo_faces  # noqa: E402
-from facesense_ros.models import FaceReidModel  # noqa: E402
 from facesense_ros.pipeline import FacePipeline  # noqa: E402
+import numpy as np  # noqa: E402, I100
 
 IDENTITIES = Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'identities'
 # Who is in each group photo, left to right (the data's README).
@@ -46,16 +43,15 @@ GROUPS = {
     'obama_biden_unknown_2': ('biden', 'obama', None),
     'kit_harington_rose_leslie': ('rose_leslie', 'kit_harington'),
 }
-REID_MODEL = 'face-reidentification-retail-0095'
 
 
 def load_models(precision='FP16', model_dir=None):
-    """Return the pipeline (detector + landmarks) and the re-identification model."""
+    """Return the pipeline (detector + landmarks + identity) and its re-identification model."""
     pipeline = FacePipeline(PipelineConfig(age_gender=False, emotions=False, head_pose=False,
-                                           landmarks=True), model_dir=model_dir,
-                            download_missing=False)
-    xml = model_store.resolve(REID_MODEL, (precision,), model_dir, download_missing=False)
-    return pipeline, FaceReidModel(xml)
+                                           landmarks=True, identity=True,
+                                           identity_precisions=(precision,)),
+                            model_dir=model_dir, download_missing=False)
+    return pipeline, pipeline.identity_model
 
 
 def labelled_faces(pipeline, model, root=IDENTITIES):

@@ -181,25 +181,24 @@ class IdentityTracker:
     """
     Per-track identities from a face re-identification model and a gallery.
 
-    ``model`` has FaceReidModel's ``preprocess(frame, landmarks)`` (aligned crops) and
-    ``infer`` + ``normalised``; ``gallery`` has gallery.Gallery's ``match``, ``add_person``,
-    ``add_embeddings`` and ``seen``. Not thread-safe: FacePerception calls it under its lock.
+    ``gallery`` has gallery.Gallery's ``match``, ``add_person``, ``add_embeddings`` and
+    ``seen``; the model given to ``update`` FaceReidModel's ``preprocess(frame, landmarks)``
+    (aligned crops), ``infer`` and ``normalised``. Not thread-safe: FacePerception calls it
+    under its lock.
     """
 
-    def __init__(self, model, gallery, config: Optional[IdentityConfig] = None,
-                 ):
-        """Start with no tracks."""
-        self.model = model
+    def __init__(self, gallery):
+        """Start with no tracks; ``gallery`` is a gallery.Gallery (or the same methods)."""
         self.gallery = gallery
-        self.config = config or IdentityConfig()
         self._tracks: Dict[int, _TrackState] = {}
+        self.config = IdentityConfig()
         # Counters for tests and statistics.
         self.embeddings_computed = 0
         self.frames_rejected = {'size': 0, 'frontal': 0, 'sharpness': 0}
 
-    def configure(self, config: IdentityConfig) -> None:
-        """Apply new settings from the next frame on (decisions made so far are kept)."""
-        self.config = config
+    def reset(self) -> None:
+        """Forget every track (the gallery keeps what was learnt)."""
+        self._tracks.clear()
 
     def identity_of(self, track_id: int) -> Optional[Identity]:
         """Return the current identity of a track, or None (undecided, unknown, no track)."""
@@ -211,8 +210,9 @@ class IdentityTracker:
             return True
         return stamp - state.last_embedding >= REFRESH_INTERVAL_S
 
-    def update(self, frame: np.ndarray, faces: Sequence, stamp: float,
-               active_ids: Iterable[int]) -> Tuple[Dict[int, Optional[Identity]], Set[int]]:
+    def update(self, model, frame: np.ndarray, faces: Sequence, stamp: float,
+               active_ids: Iterable[int], config: IdentityConfig
+               ) -> Tuple[Dict[int, Optional[Identity]], Set[int]]:
         """
         Fold one frame's measured faces in; return identities and the tracks that changed.
 
@@ -222,6 +222,7 @@ class IdentityTracker:
         ``faces`` have ``track_id`` and, where measured in this frame, ``landmarks`` (and
         ``head_pose`` when on); ``active_ids`` are the tracker's live ids (others are dropped).
         """
+        self.config = config
         active = set(active_ids)
         for gone in [t for t in self._tracks if t not in active]:
             del self._tracks[gone]
@@ -240,12 +241,12 @@ class IdentityTracker:
                 chosen.append((face.track_id, face.landmarks))
         changed: Set[int] = set()
         if chosen:
-            batch = self.model.preprocess(frame, [points for _, points in chosen])
+            batch = model.preprocess(frame, [points for _, points in chosen])
             sharp = [i for i in range(len(chosen)) if sharpness(batch[i]) >= MIN_SHARPNESS]
             self.frames_rejected['sharpness'] += len(chosen) - len(sharp)
             if sharp:
                 batch = np.ascontiguousarray(batch[sharp])
-                embeddings = self.model.normalised(self.model.infer(batch), len(sharp))
+                embeddings = model.normalised(model.infer(batch), len(sharp))
                 self.embeddings_computed += len(sharp)
                 for i, embedding in zip(sharp, embeddings):
                     track_id = chosen[i][0]

@@ -30,6 +30,7 @@ import numpy as np
 
 from .config import TrackingConfig
 from .face import Face
+from .identity import IdentityConfig, IdentityTracker
 from .tracking import Tracker
 
 
@@ -42,16 +43,16 @@ class FacePerception:
     """
 
     def __init__(self, pipeline, tracking_config: Optional[TrackingConfig] = None,
-                 identity=None):
+                 gallery=None):
         """
         Start with no tracks; ``tracking_config`` defaults to TrackingConfig().
 
-        ``identity`` (an identity.IdentityTracker, or None: identity off) names the tracks'
-        people; it needs tracking and the landmarks model.
+        With a ``gallery`` (gallery.Gallery) and a pipeline whose ``identity_model`` is loaded,
+        every track is given a person (identity.IdentityTracker); that needs tracking on.
         """
         self._lock = threading.Lock()
         self._pipeline = pipeline
-        self._identity = identity
+        self._identity = IdentityTracker(gallery) if gallery is not None else None
         self._config = tracking_config if tracking_config is not None else TrackingConfig()
         self._tracker = Tracker(self._config)
         self.attribute_runs = 0
@@ -91,6 +92,8 @@ class FacePerception:
         with self._lock:
             if not config.tracking:
                 self._tracker.reset()
+                if self._identity is not None:
+                    self._identity.reset()
             self._config = config
             self._tracker.configure(config)
 
@@ -150,10 +153,13 @@ class FacePerception:
                     measured[i] = face
             identities = {}
             identity_time = 0.0
-            if self._identity is not None:
+            model = getattr(pipeline, 'identity_model', None)
+            if self._identity is not None and model is not None:
                 start = time.perf_counter()
                 identities, changed = self._identity.update(
-                    frame_bgr, measured, stamp, self._tracker.active_ids)
+                    model, frame_bgr, measured, stamp, self._tracker.active_ids,
+                    IdentityConfig(config.identity_threshold, config.identity_learn,
+                                   pipeline.config.min_face_size_identity))
                 for track_id in changed:
                     # Another person took the track over: the old one's values must go.
                     self._tracker.clear_track(track_id)
@@ -166,6 +172,6 @@ class FacePerception:
             self.last_timings = dict(pipeline.last_timings)
             self.last_timings.update(
                 detect=detect_time, attributes=attributes_time, tracking=tracking_time)
-            if self._identity is not None:
+            if model is not None:
                 self.last_timings['identity'] = identity_time
             return faces

@@ -14,7 +14,7 @@
 
 """Annotated images on real photos: boxes, labels, blur and pixelate, input never touched."""
 
-from facesense_ros import drawing, sample_frames
+from facesense_ros import attributes, drawing, sample_frames
 from facesense_ros.face import Face
 import numpy as np
 import pytest
@@ -124,17 +124,17 @@ def test_head_pose_axes_and_landmarks_drawn_inside_the_box():
     assert not changed[_untouched_mask(image.shape, [face])].any()
     # Every landmark is a white dot.
     for x, y in face.landmarks:
-        assert tuple(out[int(round(y)), int(round(x))]) == drawing.LANDMARK_COLOR
+        assert tuple(out[int(round(y)), int(round(x))]) == attributes.LANDMARK_COLOR
     # The axes: red, green and blue pixels that the plain annotation does not have, starting
     # at the nose tip. Yaw 40 turns the face's normal (blue) towards the image's right.
     differs = np.any(out != plain, axis=2)
     x0, y0, x1, y1 = drawing.box_rect(face, image.shape)
     nose_x = face.landmarks[2][0]
-    for color in drawing.AXIS_COLORS:
+    for color in attributes.AXIS_COLORS:
         ys, xs = np.nonzero(differs & np.all(out == color, axis=2))
         assert len(xs) >= 10, f'axis {color} not drawn'
         assert (x0 <= xs).all() and (xs < x1).all() and (y0 <= ys).all() and (ys < y1).all()
-        if color == drawing.AXIS_COLORS[2]:
+        if color == attributes.AXIS_COLORS[2]:
             assert xs.mean() > nose_x + 5
     # A face without either is drawn exactly as before.
     assert np.array_equal(drawing.annotate(image, [plain_face]), plain)

@@ -39,6 +39,7 @@ from facesense_ros.drawing import annotate
 from facesense_ros.encodings import (DEFAULT_MAX_INPUT_PIXELS, ImageFormatError,
                                      MAX_INPUT_PIXELS_RANGE, OversizedImageError)
 from facesense_ros.input_qos import CHOICES as RELIABILITIES, InputReliability
+from facesense_ros.identity_ros import NodeIdentity
 from facesense_ros.input_qos import PUBLISHER_CHECK_PERIOD
 from facesense_ros.perception import FacePerception
 from facesense_ros.pipeline import FacePipeline
@@ -224,9 +225,12 @@ class FaceSenseNode(Node):
         self._pipeline_config = PipelineConfig.from_dict(self._values)
         self._tracking_config = TrackingConfig.from_dict(self._values)
         _check_model_dir(self._pipeline_config.model_dir)
+        # The face gallery (identity on only) opens first: an unreadable file fails at once.
+        self._identity = NodeIdentity(self, self._values)
         # Models are loaded (and checked) before anything is subscribed.
         self._pipeline = FacePipeline(self._pipeline_config)
-        self._perception = FacePerception(self._pipeline, self._tracking_config)
+        self._perception = FacePerception(self._pipeline, self._tracking_config,
+                                          gallery=self._identity.gallery)
         if not self.context.ok():
             # Ctrl-C or SIGTERM while the models compiled: stop quietly, like during spin.
             raise ExternalShutdownException()
@@ -260,6 +264,7 @@ class FaceSenseNode(Node):
                                                       DIAGNOSTICS_QOS)
         self._publish_label_info()
         self._hri = self._start_hri(node_values['hri'])
+        self._identity.start(self._hri)
         self._enable_srv = self.create_service(SetBool, '~/enable', self._on_enable)
         self._diagnostics_timer = self.create_timer(node_values['diagnostics_period'],
                                                     self._publish_diagnostics)
@@ -285,7 +290,7 @@ class FaceSenseNode(Node):
         declared = []
         for spec in PARAMETERS.values():
             descriptor = _descriptor(spec.name, spec.description, spec.default, spec.choices,
-                                     False, spec.minimum, spec.maximum)
+                                     spec.read_only, spec.minimum, spec.maximum)
             declared.append((spec.name, _ros_value(spec.default), descriptor))
         for name, (default, description, choices, read_only, low, high) in \
                 NODE_PARAMETERS.items():
@@ -471,6 +476,7 @@ class FaceSenseNode(Node):
         self._detections_pub.publish(faces_to_detections(faces, msg.header, attention_limits))
         if self._hri is not None:
             self._hri.publish(msg.header, frame, faces, alive_ids)
+        self._identity.after_frame(faces, alive_ids)
         if self._image_pub.get_subscription_count() > 0:
             with self._annotation_ready:
                 # An image not drawn yet is replaced: viewers want the newest frame.
@@ -552,6 +558,8 @@ class FaceSenseNode(Node):
         """Stop the worker and the annotator (each finishes the frame in hand), then destroy."""
         if not hasattr(self, '_worker'):
             # __init__ failed before the worker existed (bad parameter or model).
+            if hasattr(self, '_identity'):
+                self._identity.close()
             super().destroy_node()
             return
         with self._frame_ready:
@@ -562,6 +570,7 @@ class FaceSenseNode(Node):
         for thread in (self._worker, self._annotator):
             if thread.is_alive():
                 thread.join(WORKER_JOIN_TIMEOUT_SEC)
+        self._identity.close()
         super().destroy_node()
 
 

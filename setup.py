@@ -46,6 +46,7 @@ setup(
             'image_source = facesense_ros.image_source:main',
             'face_listener = facesense_ros.face_listener:main',
             'facesense_models = facesense_ros.model_store:main',
+            'facesense_faces = facesense_ros.faces_cli:main',
         ],
     },
 )

@@ -28,11 +28,16 @@ caller told so that it drops the track's other attributes too). No ROS.
 
 from collections import deque
 from dataclasses import dataclass
+import logging
 import math
+import time
 from typing import Deque, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import cv2
+from facesense_ros.gallery import GalleryError, UnknownPersonError
 import numpy as np
+
+LOGGER = logging.getLogger('facesense_ros')
 
 # Embeddings taken in a track's first good frames before it is decided: the mean of three
 # measured closer to the person's gallery embeddings than one alone (docs/identity.md), and
@@ -69,6 +74,9 @@ MAX_NOSE_OFFSET = 0.35
 # A gallery person who matched below this similarity gets the track's mean as a further view
 # (with learning on), so that other angles, light and years are kept; above, it adds nothing.
 NEW_VIEW_BELOW = 0.7
+# A gallery that fails (locked past its busy timeout, disk full) is reported at most this often
+# (seconds); the tracks concerned stay undecided and are tried again on the next frame.
+GALLERY_WARN_PERIOD_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -195,6 +203,7 @@ class IdentityTracker:
         # Counters for tests and statistics.
         self.embeddings_computed = 0
         self.frames_rejected = {'size': 0, 'frontal': 0, 'sharpness': 0}
+        self._warned_at = -math.inf
 
     def reset(self) -> None:
         """Forget every track (the gallery keeps what was learnt)."""
@@ -293,7 +302,16 @@ class IdentityTracker:
                     state.identity is None and len(state.embeddings) < EARLY_EMBEDDINGS):
                 continue
             old = state.identity
-            state.identity = self._match(state, held, track_id, first=old is None)
+            try:
+                identity = self._match(state, held, track_id, first=old is None)
+            except GalleryError as e:
+                # Detections go on without this decision; the next frame tries again.
+                now = time.monotonic()
+                if now - self._warned_at >= GALLERY_WARN_PERIOD_S:
+                    self._warned_at = now
+                    LOGGER.warning('identity: %s', e)
+                continue
+            state.identity = identity
             state.decided = True
             if state.identity is not None:
                 held[state.identity.person_id] = track_id
@@ -313,7 +331,11 @@ class IdentityTracker:
             self.gallery.seen(match.person_id)
             # Once per track, not at every refresh: the person's views grow per visit.
             if config.learn and first and match.similarity < NEW_VIEW_BELOW:
-                self.gallery.add_embeddings(match.person_id, [mean])
+                try:
+                    self.gallery.add_embeddings(match.person_id, [mean])
+                except UnknownPersonError:
+                    # Forgotten from outside since the gallery was last read: still a match.
+                    pass
             return Identity(match.person_id, match.name,
                             confidence_from_similarity(match.similarity, config.threshold))
         if not config.learn:

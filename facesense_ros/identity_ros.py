@@ -27,6 +27,7 @@ import time
 from typing import Dict, Optional, Sequence, Tuple
 
 from facesense_ros.face import Face
+from facesense_ros.identity import GALLERY_WARN_PERIOD_S
 from facesense_ros.gallery import default_database_path, Gallery, GalleryError
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 
@@ -102,12 +103,17 @@ class NodeIdentity:
         if self.gallery is None:
             return
         now = time.monotonic()
-        if now - self._last_refresh >= REFRESH_PERIOD_S:
-            self._last_refresh = now
-            self.gallery.refresh()
-        if now - self._last_purge >= PURGE_PERIOD_S:
-            self._last_purge = now
-            self._purge(self._node.get_parameter('identity_retention_days').value)
+        try:
+            if now - self._last_refresh >= REFRESH_PERIOD_S:
+                self._last_refresh = now
+                self.gallery.refresh()
+            if now - self._last_purge >= PURGE_PERIOD_S:
+                self._last_purge = now
+                self._purge(self._node.get_parameter('identity_retention_days').value)
+        except GalleryError as e:
+            # Locked past its busy timeout, or the disk is full: tried again later.
+            self._node.get_logger().warning(f'identity: {e}',
+                                            throttle_duration_sec=GALLERY_WARN_PERIOD_S)
         if self._publisher is None:
             return
         for face in faces:

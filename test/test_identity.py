@@ -269,7 +269,7 @@ def test_learning_off_leaves_strangers_unknown_and_names_the_enrolled(pipeline, 
         assert named.person_id == obama_id and named.name == 'Barack Obama'
         assert 0.5 <= named.confidence <= 1.0
         assert _person_at(result[-1], (320, 640)).identity is None
-        assert [p.person_id for p in gallery.persons()] == [obama_id]
+        assert [p.id for p in gallery.persons()] == [obama_id]
     finally:
         gallery.close()
 

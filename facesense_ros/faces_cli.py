@@ -13,7 +13,7 @@
 # limitations under the License.
 
 """
-Console script ``facesense_faces``: list, name, merge, forget, export and import known faces.
+Console script ``facesense_faces``: list, enroll, name, merge, forget, export, import faces.
 
 ``ros2 run facesense_ros facesense_faces [--database PATH] COMMAND ...``; the database defaults
 to the node's (``gallery.default_database_path()``). Bad input (an unknown id, a locked,
@@ -102,20 +102,61 @@ def _parser() -> argparse.ArgumentParser:
     import_ = commands.add_parser('import', help='add the persons of an export file (new ids)')
     import_.add_argument('file')
     import_.set_defaults(run=_import, create=True)
-    # -- enroll NAME PHOTO...: builds a person from photos with the node's detector, landmarks
-    # and re-identification models. Added by the identity integration (issue 18 part B): a
-    # parser entry here plus a function that embeds each photo and calls
-    # Gallery.add_person(embeddings, name=NAME).
+    enroll = commands.add_parser(
+        'enroll', help='add a named person from photos of them (one face per photo), with the '
+        "node's detector, landmarks and re-identification models")
+    enroll.add_argument('name')
+    enroll.add_argument('photos', nargs='+', metavar='PHOTO')
+    enroll.add_argument('--model-dir', default='', help='OMZ models directory (default: '
+                        '$FACESENSE_MODEL_DIR, then the model cache; missing models are '
+                        'downloaded)')
+    enroll.set_defaults(run=_enroll, prepare=_embed_photos, create=True)
     return parser
+
+
+class EnrollError(ValueError):
+    """A photo that cannot be enrolled: unreadable, no face, or more than one."""
+
+
+def _embed_photos(args):
+    """Embed one face per photo before the gallery is opened (a bad photo changes nothing)."""
+    import cv2
+    from facesense_ros.config import PipelineConfig
+    from facesense_ros.pipeline import FacePipeline
+    pipeline = FacePipeline(PipelineConfig(age_gender=False, emotions=False, landmarks=True,
+                                           identity=True, model_dir=args.model_dir))
+    embeddings = []
+    for photo in args.photos:
+        image = cv2.imread(photo, cv2.IMREAD_COLOR)
+        if image is None:
+            raise EnrollError(f'{photo}: cannot read it as an image')
+        faces = pipeline.process(image)
+        if not faces:
+            raise EnrollError(f'{photo}: no face found')
+        if len(faces) > 1:
+            raise EnrollError(f'{photo}: {len(faces)} faces found, expected one (crop the '
+                              'photo to the person)')
+        if faces[0].landmarks is None:
+            raise EnrollError(f'{photo}: the face is too small ({faces[0].width:.0f} px wide)')
+        embeddings.append(pipeline.identity_model.embed(image, [faces[0].landmarks])[0])
+    args.embeddings = embeddings
+
+
+def _enroll(gallery, args):
+    person = gallery.add_person(args.embeddings, name=args.name)
+    print(f'enrolled {args.name!r} as person {person} from {len(args.embeddings)} photo(s)')
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run one command; 0 on success, 1 on a gallery error (one line on stderr)."""
+    from facesense_ros.model_store import ModelError
     args = _parser().parse_args(argv)
     try:
+        if getattr(args, 'prepare', None):
+            args.prepare(args)
         with Gallery(args.database, create=args.create) as gallery:
             args.run(gallery, args)
-    except (GalleryError, ValueError) as e:
+    except (GalleryError, ModelError, ValueError) as e:
         print(f'{PROG}: error: {e}', file=sys.stderr)
         return 1
     return 0

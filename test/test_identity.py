@@ -309,3 +309,46 @@ def _render(placements):
     for (crop, box), height, center, contrast, brightness in placements:
         paste_face(frame, crop, box, height, center, contrast, brightness)
     return frame
+
+
+def _faces_cli(*args):
+    import subprocess
+    from rosutil import LIB
+    return subprocess.run([str(LIB / 'facesense_faces'), *args], capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_enroll_names_a_person_the_node_then_recognises(pipeline, model_dir, tmp_path):
+    database = str(tmp_path / 'faces.db')
+    photos = [str(IDENTITIES / 'obama' / n) for n in ('2.jpg', '3.jpg')]
+    done = _faces_cli('--database', database, 'enroll', 'Barack Obama', *photos,
+                      '--model-dir', str(model_dir))
+    assert done.returncode == 0 and 'as person 1 from 2 photo(s)' in done.stdout, done
+    # Bad photos: one line naming the photo, exit 1, the gallery unchanged.
+    empty = tmp_path / 'no_face.png'
+    cv2.imwrite(str(empty), compose_frame(0, (320, 240))[0])
+    for photo, reason in ((IDENTITIES / 'groups' / 'obama_biden_1.jpg', '2 faces found'),
+                          (empty, 'no face found'),
+                          (IDENTITIES / 'README.md', 'cannot read it as an image')):
+        bad = _faces_cli('--database', database, 'enroll', 'X', str(photo),
+                         '--model-dir', str(model_dir))
+        lines = bad.stderr.strip().splitlines()
+        assert bad.returncode == 1 and len(lines) == 1, bad
+        assert str(photo) in lines[0] and reason in lines[0], lines
+    listed = _faces_cli('--database', database, 'list')
+    assert listed.returncode == 0 and listed.stdout.count('Barack Obama') == 1
+    assert 'X ' not in listed.stdout
+    # A new photo of him, moving in front of the camera, is him, named, in the image label.
+    gallery = Gallery(database, create=False)
+    perception = FacePerception(pipeline, TrackingConfig(identity_learn=False), gallery=gallery)
+    try:
+        result = _run(perception, [[(_crop(pipeline, 'obama/1.jpg'), 150, (300 + 3 * i, 240),
+                                     1.0, 0.0)] for i in range(8)])
+        face = result[-1][0]
+        assert face.identity.person_id == 1 and face.identity.name == 'Barack Obama'
+        from facesense_ros.drawing import format_label
+        assert format_label(face).endswith('Barack Obama')
+        assert format_label(face.with_attributes(identity=Identity(4, None, 0.7))).endswith(
+            'person 4')
+    finally:
+        gallery.close()

@@ -27,8 +27,8 @@ import time
 from typing import Dict, Optional, Sequence, Tuple
 
 from facesense_ros.face import Face
-from facesense_ros.identity import GALLERY_WARN_PERIOD_S
 from facesense_ros.gallery import default_database_path, Gallery, GalleryError
+from facesense_ros.identity import GALLERY_WARN_PERIOD_S
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 try:

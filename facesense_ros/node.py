@@ -38,8 +38,8 @@ from facesense_ros.conversions import (bgr_to_image_msg, compressed_msg_to_bgr,
 from facesense_ros.drawing import annotate
 from facesense_ros.encodings import (DEFAULT_MAX_INPUT_PIXELS, ImageFormatError,
                                      MAX_INPUT_PIXELS_RANGE, OversizedImageError)
-from facesense_ros.input_qos import CHOICES as RELIABILITIES, InputReliability
 from facesense_ros.identity_ros import NodeIdentity
+from facesense_ros.input_qos import CHOICES as RELIABILITIES, InputReliability
 from facesense_ros.input_qos import PUBLISHER_CHECK_PERIOD
 from facesense_ros.perception import FacePerception
 from facesense_ros.pipeline import FacePipeline

@@ -274,8 +274,8 @@ def test_learning_off_leaves_strangers_unknown_and_names_the_enrolled(pipeline, 
         gallery.close()
 
 
-def test_a_track_taken_over_by_another_person_drops_the_old_persons_values(pipeline,
-                                                                             tmp_path):
+def test_a_track_taken_over_by_another_person_drops_the_old_persons_values(
+        pipeline, tmp_path):
     kit, rose = _crop(pipeline, 'kit_harington/1.jpg'), _crop(pipeline, 'rose_leslie/1.jpg')
     full = FacePipeline(PipelineConfig(landmarks=True, identity=True),
                         model_dir=pipeline.identity_model.path.parents[3],

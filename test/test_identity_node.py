@@ -102,15 +102,15 @@ def test_two_cameras_share_one_gallery_and_a_consumer_reads_the_matches(
     assert [i.person_id for i in second] == [biden_id, obama_id], second
     # The consumer got IdsMatch from both nodes: face ids of /humans/faces/tracked, persons'
     # ids as strings, confidences of a match.
-    assert tester.spin_until(lambda: {m.id2 for m in matches} >= {str(obama_id),
-                                                                   str(biden_id)}, 10.0)
+    persons = {str(obama_id), str(biden_id)}
+    assert tester.spin_until(lambda: {m.id2 for m in matches} >= persons, 10.0)
     face_ids = {i for msg in tracked for i in msg.ids}
     for match in matches:
         assert match.id1_type == IdsMatch.FACE and match.id2_type == IdsMatch.PERSON
         assert match.id1 in face_ids and match.id2 in (str(obama_id), str(biden_id))
         assert 0.5 <= match.confidence <= 1.0
-    assert {m.id1.rsplit('_', 2)[0] for m in matches} >= {'cam_a_facesense',
-                                                           'cam_b_facesense'}
+    nodes_seen = {m.id1.rsplit('_', 2)[0] for m in matches}
+    assert nodes_seen >= {'cam_a_facesense', 'cam_b_facesense'}
     # Both leave camera B for longer than the track timeout: its matches are withdrawn.
     before = len(matches)
     for _ in range(3):

@@ -196,16 +196,18 @@ def _crop(pipeline, relative):
     return cut_face(photo, face.box)
 
 
-def _run(perception, frames, start=0):
+def _render(placements):
+    """Return a 640x480 frame with each (crop, height, center, contrast, brightness) pasted."""
+    frame, _ = compose_frame(0, (640, 480))
+    for (crop, box), height, center, contrast, brightness in placements:
+        paste_face(frame, crop, box, height, center, contrast, brightness)
+    return frame
+
+
+def _run(perception, frames):
     """Process (placements) frames at FPS; return the faces of each frame."""
-    background, _ = compose_frame(0, (640, 480))
-    out = []
-    for i, placements in enumerate(frames):
-        frame = background.copy()
-        for (crop, box), height, center, contrast, brightness in placements:
-            paste_face(frame, crop, box, height, center, contrast, brightness)
-        out.append(perception.process(frame, (start + i) / FPS))
-    return out
+    return [perception.process(_render(placements), i / FPS)
+            for i, placements in enumerate(frames)]
 
 
 def _person_at(faces, x_range):
@@ -302,13 +304,6 @@ def test_a_track_taken_over_by_another_person_drops_the_old_persons_values(
         assert result[change][0].age == pytest.approx(alone.age, abs=1e-6)
     finally:
         gallery.close()
-
-
-def _render(placements):
-    frame, _ = compose_frame(0, (640, 480))
-    for (crop, box), height, center, contrast, brightness in placements:
-        paste_face(frame, crop, box, height, center, contrast, brightness)
-    return frame
 
 
 def _faces_cli(*args):

@@ -166,3 +166,37 @@ def test_an_unreadable_gallery_fails_start_up_in_one_line_and_is_kept(tester, mo
     assert len(errors) == 1 and str(database) in errors[0], output
     assert 'Traceback' not in output
     assert database.read_bytes() == garbage
+
+
+def test_sigkill_while_learning_then_a_restart_on_the_same_file(tester, model_dir, people,
+                                                                 tmp_path):
+    import signal
+    database = tmp_path / 'faces.db'
+    params = {'model_dir': str(model_dir), 'identity': True, 'reliability': 'reliable',
+              'identity_database': str(database)}
+    frame = _frame(people, ('obama', (200, 240)), ('biden', (450, 240)))
+    process = rosutil.start('facesense_node', namespace='/id_kill',
+                            params_file=rosutil.PARAMS_FILE, params=params)
+    try:
+        rosutil.wait_ready(tester, process, '/id_kill/faces/detections')
+        sender = Sender(tester, '/id_kill')
+        for _ in range(FRAMES):
+            _, answer = sender.send(frame)
+        learnt = [i.person_id for i in _identities(answer)]
+        # Killed in the middle of the next frames (a new face is being learnt in them).
+        for _ in range(5):
+            sender.publisher.publish(sender.message(_frame(people, ('biden', (450, 240)),
+                                                           ('obama', (150, 300)))))
+    finally:
+        process.stop(signal.SIGKILL)
+    restarted = rosutil.start('facesense_node', namespace='/id_kill',
+                              params_file=rosutil.PARAMS_FILE, params=params)
+    try:
+        rosutil.wait_ready(tester, restarted, '/id_kill/faces/detections')
+        sender = Sender(tester, '/id_kill')
+        for _ in range(FRAMES):
+            _, answer = sender.send(frame)
+        assert [i.person_id for i in _identities(answer)] == learnt
+    finally:
+        assert restarted.stop() == 0
+    assert 'Traceback' not in restarted.output()

@@ -168,8 +168,8 @@ def test_an_unreadable_gallery_fails_start_up_in_one_line_and_is_kept(tester, mo
     assert database.read_bytes() == garbage
 
 
-def test_sigkill_while_learning_then_a_restart_on_the_same_file(tester, model_dir, people,
-                                                                 tmp_path):
+def test_sigkill_while_learning_then_a_restart_on_the_same_file(
+        tester, model_dir, people, tmp_path):
     import signal
     database = tmp_path / 'faces.db'
     params = {'model_dir': str(model_dir), 'identity': True, 'reliability': 'reliable',

@@ -81,6 +81,18 @@ def test_match_is_the_best_view_of_the_best_person(tmp_path):
         assert g.match(query, min_similarity=expected[0] + 0.01) is None
 
 
+def test_candidate_match_finds_the_exact_best_for_known_faces(tmp_path):
+    rng = np.random.default_rng(12)
+    persons = 3 * gm.MATCH_CANDIDATES
+    bases = rng.normal(size=(persons, gm.EMBEDDING_SIZE))
+    with Gallery(tmp_path / 'f.db') as g:
+        ids = [g.add_person(_views(rng, 6, base, noise=0.65)) for base in bases]
+        for index in range(0, persons, 7):
+            query = _views(rng, 1, bases[index], noise=0.65)[0]
+            found, exact = g.match(query), g.match(query, exact=True)
+            assert found == exact and found.person_id == ids[index]
+
+
 def test_views_are_capped_keeping_the_most_diverse(tmp_path):
     rng = np.random.default_rng(3)
     base = rng.normal(size=gm.EMBEDDING_SIZE)
@@ -234,6 +246,24 @@ def test_two_handles_share_one_file_and_see_changes(tmp_path):
         while one.match(ann[1]) is not None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert one.match(ann[1]) is None
+
+
+def test_incremental_reload_equals_a_fresh_load(tmp_path):
+    rng = np.random.default_rng(13)
+    path = tmp_path / 'faces.db'
+    with Gallery(path) as one, Gallery(path) as two:
+        ids = [one.add_person(_views(rng, 5)) for _ in range(6)]
+        two.refresh(force=True)
+        one.add_embeddings(ids[0], _views(rng, 6))  # over the cap: some views dropped
+        one.merge(ids[1], ids[2])
+        one.forget(ids[3])
+        new = one.add_person(_views(rng, 2), name='New')
+        two.refresh(force=True)
+        with Gallery(path, create=False) as fresh:
+            assert np.array_equal(two._ids, fresh._ids)
+            assert np.array_equal(two._matrix, fresh._matrix)
+            assert np.array_equal(two._centroids, fresh._centroids)
+        assert two.match(one.embeddings(new)[1]).name == 'New'
 
 
 WRITER = textwrap.dedent('''

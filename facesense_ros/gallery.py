@@ -419,7 +419,12 @@ class Gallery:
         self._persons, self._starts, self._counts = np.unique(self._ids, return_index=True,
                                                               return_counts=True)
         if len(self._ids):
-            sums = np.add.reduceat(self._matrix, self._starts, axis=0)
+            # Padded to (persons, most views, size): ufunc.reduceat along rows is ~10x slower.
+            person = np.repeat(np.arange(len(self._persons)), self._counts)
+            padded = np.zeros((len(self._persons), int(self._counts.max()), EMBEDDING_SIZE),
+                              dtype=np.float32)
+            padded[person, np.arange(len(self._ids)) - self._starts[person]] = self._matrix
+            sums = padded.sum(axis=1)
             norms = np.linalg.norm(sums, axis=1, keepdims=True)
             self._centroids = (sums / np.where(norms > 0.0, norms, 1.0)).astype(np.float32)
         else:

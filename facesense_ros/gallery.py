@@ -149,7 +149,7 @@ def normalise(embeddings) -> np.ndarray:
 
 def most_diverse(vectors: np.ndarray, cap: int = MAX_EMBEDDINGS_PER_PERSON) -> List[int]:
     """
-    Indices (ascending) of at most ``cap`` rows of ``vectors`` (oldest first) to keep.
+    Return the indices (ascending) of at most ``cap`` rows of ``vectors`` (oldest first) to keep.
 
     Repeatedly drops the row most similar to another kept row; on a tie the older one.
     """
@@ -222,6 +222,8 @@ class Gallery:
             # across a process crash (SIGKILL), a power cut may lose the last commits but never
             # corrupts the file.
             connection.execute('PRAGMA synchronous = NORMAL')
+            # Deleted persons' embeddings are overwritten with zeros, not left in free pages.
+            connection.execute('PRAGMA secure_delete = ON')
         except sqlite3.Error as e:
             connection.close()
             raise self._error('cannot read the face gallery', e) from e
@@ -454,11 +456,13 @@ class Gallery:
             best = int(np.argmax(similarities))
             similarity, person = float(similarities[best]), int(self._ids[best])
         else:
-            scores = self._centroids @ query
+            # einsum, not BLAS: OpenBLAS spreads a product this size over its threads, which on
+            # a loaded machine made the median 10x slower (docs/identity.md).
+            scores = np.einsum('ij,j->i', self._centroids, query)
             candidates = np.argpartition(scores, -MATCH_CANDIDATES)[-MATCH_CANDIDATES:]
             rows = np.concatenate([np.arange(self._starts[c], self._starts[c] + self._counts[c])
                                    for c in candidates])
-            similarities = self._matrix[rows] @ query
+            similarities = np.einsum('ij,j->i', self._matrix[rows], query)
             best = int(np.argmax(similarities))
             similarity, person = float(similarities[best]), int(self._ids[rows[best]])
         if min_similarity is not None and similarity < min_similarity:
@@ -604,7 +608,7 @@ class Gallery:
         return [Person(*row) for row in rows]
 
     def embeddings(self, person_id: int) -> np.ndarray:
-        """A person's stored views, (n, EMBEDDING_SIZE) float32."""
+        """Return a person's stored views, (n, EMBEDDING_SIZE) float32."""
         rows = self._read('SELECT vector FROM embeddings WHERE person_id = ? ORDER BY id',
                           (int(person_id),))
         if not rows:

@@ -14,7 +14,6 @@
 
 """The face gallery: persistence, SIGKILL, refused files, permissions, sharing, matching."""
 
-import json
 import os
 from pathlib import Path
 import random
@@ -35,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _views(rng, count=3, base=None, noise=0.3):
-    """Unit embeddings of one synthetic person: a base direction plus noise."""
+    """Return unit embeddings of one synthetic person: a base direction plus noise."""
     base = rng.normal(size=gm.EMBEDDING_SIZE) if base is None else base
     return gm.normalise(base + noise * rng.normal(size=(count, gm.EMBEDDING_SIZE)))
 
@@ -90,7 +89,8 @@ def test_candidate_match_finds_the_exact_best_for_known_faces(tmp_path):
         for index in range(0, persons, 7):
             query = _views(rng, 1, bases[index], noise=0.65)[0]
             found, exact = g.match(query), g.match(query, exact=True)
-            assert found == exact and found.person_id == ids[index]
+            assert found.person_id == exact.person_id == ids[index]
+            assert found.similarity == pytest.approx(exact.similarity, abs=1e-5)
 
 
 def test_views_are_capped_keeping_the_most_diverse(tmp_path):
@@ -266,7 +266,7 @@ def test_incremental_reload_equals_a_fresh_load(tmp_path):
         assert two.match(one.embeddings(new)[1]).name == 'New'
 
 
-WRITER = textwrap.dedent('''
+WRITER = textwrap.dedent("""
     import sys
     import numpy as np
     from facesense_ros.gallery import Gallery
@@ -279,7 +279,7 @@ WRITER = textwrap.dedent('''
         gallery.seen(person)
         gallery.flush_seen()
         print(len(gallery.persons()), flush=True)
-''')
+""")
 
 
 def test_sigkill_at_random_moments_leaves_a_database_that_opens(tmp_path):

@@ -56,6 +56,10 @@ EMBEDDING_SIZE = 256
 # redundant one (highest similarity to another kept view; the older on a tie) is dropped, so the
 # kept views stay as different from each other as possible.
 MAX_EMBEDDINGS_PER_PERSON = 8
+# Persons whose every view match() compares, chosen by their mean view: 64 persons of 8 views
+# cost ~1/20 of the mean-view product at 10,000 persons, and leave a wide margin for a person
+# whose mean is dragged away from the query by very different other views.
+MATCH_CANDIDATES = 64
 # How long a writer waits for another process's transaction (they last milliseconds; a CLI
 # holding the file during an import of thousands of persons may take a few seconds).
 BUSY_TIMEOUT = 5.0
@@ -145,7 +149,7 @@ def normalise(embeddings) -> np.ndarray:
 
 def most_diverse(vectors: np.ndarray, cap: int = MAX_EMBEDDINGS_PER_PERSON) -> List[int]:
     """
-    Indices (ascending) of at most ``cap`` rows of ``vectors`` (oldest first) to keep.
+    Return the indices (ascending) of at most ``cap`` rows of ``vectors`` (oldest first) to keep.
 
     Repeatedly drops the row most similar to another kept row; on a tie the older one.
     """
@@ -176,7 +180,12 @@ class Gallery:
         self._generation = None
         self._stale = True
         self._ids = np.zeros(0, dtype=np.int64)
+        self._row_ids = np.zeros(0, dtype=np.int64)
         self._matrix = np.zeros((0, EMBEDDING_SIZE), dtype=np.float32)
+        self._persons = np.zeros(0, dtype=np.int64)
+        self._starts = np.zeros(0, dtype=np.int64)
+        self._counts = np.zeros(0, dtype=np.int64)
+        self._centroids = np.zeros((0, EMBEDDING_SIZE), dtype=np.float32)
         self._names = {}
         self._connection = self._open(create)
         try:
@@ -213,6 +222,8 @@ class Gallery:
             # across a process crash (SIGKILL), a power cut may lose the last commits but never
             # corrupts the file.
             connection.execute('PRAGMA synchronous = NORMAL')
+            # Deleted persons' embeddings are overwritten with zeros, not left in free pages.
+            connection.execute('PRAGMA secure_delete = ON')
         except sqlite3.Error as e:
             connection.close()
             raise self._error('cannot read the face gallery', e) from e
@@ -360,14 +371,25 @@ class Gallery:
         return True
 
     def _load(self):
+        """
+        Bring the in-memory matrix up to date with the file.
+
+        Only embeddings added since the last load are read (their ids are AUTOINCREMENT, so
+        they are the ids above the highest loaded one); the rest are taken from the matrix in
+        memory, so a new person costs a read of (id, person) pairs, not of every vector.
+        """
         connection = self._require_open()
         try:
-            connection.execute('BEGIN')  # one snapshot of all three reads
+            connection.execute('BEGIN')  # one snapshot of all four reads
             try:
                 generation = connection.execute(
                     "SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
-                rows = connection.execute(
-                    'SELECT person_id, vector FROM embeddings ORDER BY person_id, id').fetchall()
+                index = np.array(connection.execute(
+                    'SELECT id, person_id FROM embeddings ORDER BY person_id, id').fetchall(),
+                    dtype=np.int64).reshape(-1, 2)
+                loaded = int(self._row_ids.max()) if len(self._row_ids) else 0
+                added = connection.execute('SELECT id, vector FROM embeddings WHERE id > ? '
+                                           'ORDER BY id', (loaded,)).fetchall()
                 names = dict(connection.execute(
                     'SELECT id, name FROM persons WHERE name IS NOT NULL'))
             finally:
@@ -375,33 +397,76 @@ class Gallery:
         except sqlite3.Error as e:
             raise self._error('cannot read the face gallery', e) from e
         width = EMBEDDING_SIZE * _EMBEDDING_DTYPE.itemsize
-        if any(len(vector) != width for _, vector in rows):
+        if any(len(vector) != width for _, vector in added):
             raise self._error(f'damaged face gallery: an embedding is not {width} bytes')
-        self._ids = np.fromiter((person for person, _ in rows), dtype=np.int64, count=len(rows))
-        self._matrix = np.frombuffer(b''.join(vector for _, vector in rows),
-                                     dtype=_EMBEDDING_DTYPE).astype(np.float32).reshape(
-                                         len(rows), EMBEDDING_SIZE)
+        # Every row's vector, looked up by embedding id among the old rows and the added ones.
+        source_ids = np.concatenate([self._row_ids, np.array([i for i, _ in added],
+                                                             dtype=np.int64)])
+        source = np.concatenate([self._matrix, np.frombuffer(
+            b''.join(v for _, v in added), dtype=_EMBEDDING_DTYPE).astype(np.float32).reshape(
+                len(added), EMBEDDING_SIZE)])
+        order = np.argsort(source_ids, kind='stable')
+        found = order[np.searchsorted(source_ids, index[:, 0], sorter=order)] if len(
+            index) else np.zeros(0, dtype=np.int64)
+        if len(index) and not np.array_equal(source_ids[found], index[:, 0]):
+            # An embedding id at or below the loaded maximum that was not loaded: a file
+            # changed in another way (a restored copy); read everything again.
+            self._row_ids = np.zeros(0, dtype=np.int64)
+            self._matrix = np.zeros((0, EMBEDDING_SIZE), dtype=np.float32)
+            return self._load()
+        self._row_ids = index[:, 0].copy()
+        self._ids = index[:, 1].copy()
+        self._matrix = source[found]
+        # Rows are sorted by person: each person's views are one slice of the matrix.
+        self._persons, self._starts, self._counts = np.unique(self._ids, return_index=True,
+                                                              return_counts=True)
+        if len(self._ids):
+            # Padded to (persons, most views, size): ufunc.reduceat along rows is ~10x slower.
+            person = np.repeat(np.arange(len(self._persons)), self._counts)
+            padded = np.zeros((len(self._persons), int(self._counts.max()), EMBEDDING_SIZE),
+                              dtype=np.float32)
+            padded[person, np.arange(len(self._ids)) - self._starts[person]] = self._matrix
+            sums = padded.sum(axis=1)
+            norms = np.linalg.norm(sums, axis=1, keepdims=True)
+            self._centroids = (sums / np.where(norms > 0.0, norms, 1.0)).astype(np.float32)
+        else:
+            self._centroids = np.zeros((0, EMBEDDING_SIZE), dtype=np.float32)
         self._names = names
         self._generation = generation
         self._stale = False
 
-    def match(self, embedding, min_similarity: Optional[float] = None) -> Optional[Match]:
+    def match(self, embedding, min_similarity: Optional[float] = None,
+              exact: bool = False) -> Optional[Match]:
         """
-        Best person for ``embedding``: the highest cosine similarity over all stored views.
+        Best person for ``embedding``: the highest cosine similarity over a person's views.
 
-        None when the gallery is empty or the best is below ``min_similarity``. Calls
-        ``refresh()`` first (cheap: it looks at the file at most every REFRESH_INTERVAL s).
+        The candidates are the MATCH_CANDIDATES persons whose mean view is most similar to
+        the embedding (one product with a matrix of one row per person); their every view is
+        then compared. ``exact`` compares every stored view instead (slower with thousands of
+        persons: bench/gallery_bench.py measures both and how often they differ). None when
+        the gallery is empty or the best is below ``min_similarity``. Calls ``refresh()``
+        first (cheap: it looks at the file at most every REFRESH_INTERVAL s).
         """
         query = normalise(embedding)[0]
         self.refresh()
         if not len(self._ids):
             return None
-        similarities = self._matrix @ query
-        best = int(np.argmax(similarities))
-        similarity = float(similarities[best])
+        if exact or len(self._persons) <= MATCH_CANDIDATES:
+            similarities = self._matrix @ query
+            best = int(np.argmax(similarities))
+            similarity, person = float(similarities[best]), int(self._ids[best])
+        else:
+            # einsum, not BLAS: OpenBLAS spreads a product this size over its threads, which on
+            # a loaded machine made the median 10x slower (docs/identity.md).
+            scores = np.einsum('ij,j->i', self._centroids, query)
+            candidates = np.argpartition(scores, -MATCH_CANDIDATES)[-MATCH_CANDIDATES:]
+            rows = np.concatenate([np.arange(self._starts[c], self._starts[c] + self._counts[c])
+                                   for c in candidates])
+            similarities = np.einsum('ij,j->i', self._matrix[rows], query)
+            best = int(np.argmax(similarities))
+            similarity, person = float(similarities[best]), int(self._ids[rows[best]])
         if min_similarity is not None and similarity < min_similarity:
             return None
-        person = int(self._ids[best])
         return Match(person, self._names.get(person), similarity)
 
     # -- changes -------------------------------------------------------------------------------
@@ -543,7 +608,7 @@ class Gallery:
         return [Person(*row) for row in rows]
 
     def embeddings(self, person_id: int) -> np.ndarray:
-        """A person's stored views, (n, EMBEDDING_SIZE) float32."""
+        """Return a person's stored views, (n, EMBEDDING_SIZE) float32."""
         rows = self._read('SELECT vector FROM embeddings WHERE person_id = ? ORDER BY id',
                           (int(person_id),))
         if not rows:

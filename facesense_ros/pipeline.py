@@ -128,8 +128,12 @@ class FacePipeline:
             if not config.landmarks:
                 raise model_store.ModelError('parameter identity: true needs landmarks: true '
                                              '(the face is aligned on its five landmarks)')
+            # Capped and unpinned like the attribute models: it runs in few frames, and its
+            # own all-core pinned pool would take the cores they run on.
             self.identity_model = load(FaceReidModel, ATTRIBUTE_MODELS['identity'],
-                                       config.identity_precisions)
+                                       config.identity_precisions,
+                                       **({'num_threads': threads['num_threads']}
+                                          if threads else {}))
         self.last_timings: Dict[str, float] = {'detect': 0.0, 'attributes': 0.0}
 
     @property

@@ -34,8 +34,8 @@ import math
 from typing import Any, Callable, Dict, NamedTuple, Optional, Sequence, Tuple
 
 import cv2
-from facesense_ros.face_geometry import head_pose_from_quaternion, head_pose_quaternion, \
-    head_rotation
+from facesense_ros.face_geometry import (head_pose_from_quaternion, head_pose_quaternion,
+                                         head_rotation)
 from facesense_ros.identity import DEFAULT_MIN_FACE_SIZE, DEFAULT_THRESHOLD, Identity
 from facesense_ros.param_spec import ParamSpec
 import numpy as np

@@ -29,8 +29,9 @@ Names: ``<key>``, ``<key>_precisions`` and ``min_face_size_<key>`` follow a mode
 from dataclasses import asdict, field, fields, make_dataclass
 from typing import Any, Dict, Optional
 
-from facesense_ros.attributes import ATTENTION_PITCH_DEFAULT, ATTENTION_YAW_DEFAULT, \
-    ATTRIBUTES, HEAD_POSE_DEFAULT, LANDMARKS_DEFAULT, MODELS, MODELS_BY_KEY
+from facesense_ros.attributes import (ATTENTION_PITCH_DEFAULT, ATTENTION_YAW_DEFAULT,
+                                      ATTRIBUTES, HEAD_POSE_DEFAULT, LANDMARKS_DEFAULT, MODELS,
+                                      MODELS_BY_KEY)
 from facesense_ros.param_spec import ParamSpec
 
 __all__ = ('AGE_GENDER_MODEL', 'ATTENTION_PITCH_DEFAULT', 'ATTENTION_YAW_DEFAULT',

@@ -21,6 +21,7 @@ the track timeout and come back moved, scaled and relit.
 """
 
 from pathlib import Path
+import time
 
 import cv2
 from facesense_ros.attributes import PERSON_ID_SCALE
@@ -204,9 +205,9 @@ def _render(placements):
     return frame
 
 
-def _run(perception, frames):
-    """Process (placements) frames at FPS; return the faces of each frame."""
-    return [perception.process(_render(placements), i / FPS)
+def _run(perception, frames, start=0):
+    """Process (placements) frames at FPS from frame ``start``; return each frame's faces."""
+    return [perception.process(_render(placements), (start + i) / FPS)
             for i, placements in enumerate(frames)]
 
 
@@ -265,13 +266,21 @@ def test_learning_off_leaves_strangers_unknown_and_names_the_enrolled(pipeline, 
     config = TrackingConfig(identity_learn=False)
     perception = FacePerception(pipeline, config, gallery=gallery)
     try:
-        result = _run(perception, [[(obama, 150, (170, 240), 1.0, 0.0),
-                                    (rose, 150, (470, 240), 1.0, 0.0)]] * 10)
+        both = [[(obama, 150, (170, 240), 1.0, 0.0), (rose, 150, (470, 240), 1.0, 0.0)]]
+        result = _run(perception, both * 10)
         named = _person_at(result[-1], (0, 320)).identity
         assert named.person_id == obama_id and named.name == 'Barack Obama'
         assert 0.5 <= named.confidence <= 1.0
         assert _person_at(result[-1], (320, 640)).identity is None
         assert [p.id for p in gallery.persons()] == [obama_id]
+        # Renamed from outside (the CLI, another node) while he is in view: the new name
+        # shows once the gallery is looked at again (every 0.5 s).
+        with Gallery(str(tmp_path / 'faces.db'), create=False) as other:
+            other.rename(obama_id, 'Barack H. Obama')
+        time.sleep(0.6)
+        result = _run(perception, both * 2, start=10)
+        assert _person_at(result[-1], (0, 320)).identity.name == 'Barack H. Obama'
+        assert perception.identity.embeddings_computed <= 2 * EARLY_EMBEDDINGS + 2
     finally:
         gallery.close()
 

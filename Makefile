@@ -20,6 +20,8 @@ demo: env
 
 bench: env
 	@./dev/run.sh python bench/bench.py
+	@./dev/run.sh python bench/gallery_bench.py
+	@./dev/run.sh python bench/identity_bench.py
 
 soak: env
 	@./dev/run.sh python -m pytest -v -m soak test

@@ -47,6 +47,7 @@ setup(
             'image_source = facesense_ros.scripts:image_source',
             'face_listener = facesense_ros.face_listener:main',
             'facesense_models = facesense_ros.model_store:main',
+            'facesense_faces = facesense_ros.faces_cli:main',
         ],
     },
 )

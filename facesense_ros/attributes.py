@@ -36,6 +36,7 @@ from typing import Any, Callable, Dict, NamedTuple, Optional, Sequence, Tuple
 import cv2
 from facesense_ros.face_geometry import (head_pose_from_quaternion, head_pose_quaternion,
                                          head_rotation)
+from facesense_ros.identity import DEFAULT_MIN_FACE_SIZE, DEFAULT_THRESHOLD, Identity
 from facesense_ros.param_spec import ParamSpec
 import numpy as np
 
@@ -303,14 +304,21 @@ class ModelSpec:
     # The smallest face (shorter side, px) it runs on.
     min_face_size: int
     in_pipeline: bool = True
+    # Its own order of precisions to try (default: the order given to precisions_spec).
+    precisions: Optional[Tuple[str, ...]] = None
+    # The ``<key>`` parameter's description (default ``Run <omz_name>.``).
+    description: str = ''
+    # ``<key>`` can only be set at start-up (what it opens lives as long as the node).
+    startup_only: bool = False
 
     def enable_spec(self) -> ParamSpec:
         """Return the ``<key>`` parameter: whether the model runs."""
-        return ParamSpec(self.key, self.enabled, f'Run {self.omz_name}.', needs_reload=True)
+        return ParamSpec(self.key, self.enabled, self.description or f'Run {self.omz_name}.',
+                         needs_reload=True, read_only=self.startup_only)
 
     def precisions_spec(self, precisions: Tuple[str, ...]) -> ParamSpec:
         """Return the ``<key>_precisions`` parameter."""
-        return ParamSpec(f'{self.key}_precisions', precisions,
+        return ParamSpec(f'{self.key}_precisions', self.precisions or precisions,
                          f'Precisions to try for {self.title}, in order.', choices=precisions,
                          needs_reload=True)
 
@@ -337,8 +345,44 @@ MODELS = (
               HEAD_POSE_DEFAULT, 60),
     ModelSpec('landmarks', 'landmarks-regression-retail-0009', 'landmarks', 'landmarks',
               LANDMARKS_DEFAULT, 48),
+    # Off by default (embeddings are biometric data: nothing computed, nothing stored); FP16
+    # first: its INT8 file measured slightly lower genuine similarities (docs/identity.md).
+    # identity.py runs it per track on the aligned crop, not FacePipeline on every face.
+    ModelSpec('identity', 'face-reidentification-retail-0095', 'face re-identification',
+              'identity', False, DEFAULT_MIN_FACE_SIZE, in_pipeline=False,
+              precisions=('FP16', 'FP16-INT8', 'FP32'),
+              description='Recognise people across visits: face-reidentification-retail-0095 '
+              'embeddings matched against a face gallery on disk (biometric data, '
+              'docs/identity.md). Needs landmarks and tracking.', startup_only=True),
 )
 MODELS_BY_KEY: Dict[str, ModelSpec] = {m.key: m for m in MODELS}
+
+IDENTITY_CLASS = 'identity:person'
+PERSON_ID_CLASS = 'identity:person_id'
+IDENTITY_CLASSES = (IDENTITY_CLASS, PERSON_ID_CLASS)
+# The person id travels as a score in [0, 1) like age: id / 2**32. Dividing by a power of two
+# is exact in float64, so the decoder gets the integer back for every id < 2**32.
+PERSON_ID_SCALE = float(2 ** 32)
+# Days an unnamed person is kept after last being seen: a month of not coming back.
+RETENTION_DAYS_DEFAULT = 30.0
+
+
+def _validate_identity(identity):
+    if isinstance(identity, Identity):
+        return identity
+    if isinstance(identity, (tuple, list)) and len(identity) == 3:
+        return Identity(*identity)
+    raise ValueError(f'identity must be an identity.Identity (person_id, name, confidence), '
+                     f'got {identity!r}')
+
+
+def _decode_identity(hypotheses):
+    if not all(c in hypotheses for c in IDENTITY_CLASSES):
+        return None
+    # The name is not in the message (LabelInfo names a fixed set of classes): None.
+    return Identity(int(round(hypotheses[PERSON_ID_CLASS].score * PERSON_ID_SCALE)), None,
+                    min(1.0, max(0.0, hypotheses[IDENTITY_CLASS].score)))
+
 
 # Every attribute, in the order of the image label and of Face.describe(); new ones go last
 # (their Detection2D classes are appended to conversions.CLASSES in this order).
@@ -401,6 +445,31 @@ ATTRIBUTES = (
         describe=lambda face, attention: f'landmarks={len(face.landmarks)}',
         draw=_draw_landmarks,
         rep155=('landmarks', 'aligned')),
+    Attribute(
+        'identity', _validate_identity, model='identity',
+        # Decided per track by identity.py; the tracker must not hold or blend it.
+        smoothing=None,
+        classes=IDENTITY_CLASSES,
+        encode=lambda face, _: [
+            Hypothesis(IDENTITY_CLASS, face.identity.confidence),
+            Hypothesis(PERSON_ID_CLASS, face.identity.person_id / PERSON_ID_SCALE)],
+        decode=_decode_identity,
+        label=lambda face: face.identity.label,
+        describe=lambda face, _: (f'person={face.identity.person_id}'
+                                  + (f'({face.identity.name})' if face.identity.name else '')
+                                  + f' identity_confidence={face.identity.confidence:.2f}'),
+        parameters=(
+            ParamSpec('identity_database', '', 'Face gallery file (SQLite); empty: '
+                      '$XDG_DATA_HOME/facesense_ros/faces.db (~/.local/share/...). Created '
+                      'only when identity is on.', group='node', read_only=True),
+            ParamSpec('identity_learn', True, 'Add people the gallery does not know as new '
+                      'persons; false: only enrolled persons are recognised.', group='tracking'),
+            ParamSpec('identity_threshold', DEFAULT_THRESHOLD, 'Cosine similarity from which a '
+                      'face is a gallery person (calibrated, docs/identity.md).', 0.0, 1.0,
+                      group='tracking'),
+            ParamSpec('identity_retention_days', RETENTION_DAYS_DEFAULT, 'Persons without a '
+                      'name not seen for this many days are deleted (0: kept).', 0.0, 36500.0,
+                      group='node'))),
 )
 ATTRIBUTES_BY_FIELD: Dict[str, Attribute] = {a.field: a for a in ATTRIBUTES}
 

@@ -54,6 +54,8 @@ class Face:
     head_pose: Optional[Tuple[float, float, float]] = None
     # Five (x, y) points in frame pixels, in LANDMARK_NAMES order.
     landmarks: Optional[Tuple[Tuple[float, float], ...]] = None
+    # Who the face's track is (identity.Identity: gallery person id, name, confidence).
+    identity: Optional[object] = None
 
     def __post_init__(self):
         """Reject impossible values so that a bad result never reaches a consumer."""

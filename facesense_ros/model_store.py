@@ -359,10 +359,17 @@ def _command_list(args) -> int:
     return 0
 
 
+def default_precisions(model: str) -> Tuple[str, ...]:
+    """Return the precisions the node tries for ``model`` by default (its parameter's)."""
+    key = next((k for k, name in ATTRIBUTE_MODELS.items() if name == model), None)
+    return PARAMETERS[f'{key}_precisions'].default if key else PRECISIONS
+
+
 def _command_download(args) -> int:
-    precisions = [args.precision] if args.precision else list(PRECISIONS)
     table = read_table(args.table) if args.table else None
     for model in args.model or _default_models():
+        # What the node would load first (FP16 for face re-identification, docs/identity.md).
+        precisions = [args.precision] if args.precision else list(default_precisions(model))
         path = download(model, precisions, base_url=args.url, table=table, progress=True)
         print(path)
     return 0
@@ -390,7 +397,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     get.add_argument('--model', action='append', choices=_all_models(),
                      help='model to download (repeatable; default: the default models)')
     get.add_argument('--precision', choices=PRECISIONS, help='default: first available of '
-                     + ', '.join(PRECISIONS))
+                     "the node's <model>_precisions default (" + ', '.join(PRECISIONS)
+                     + '; face re-identification: FP16 first)')
     get.add_argument('--table', default=None, help='TSV of files to fetch (columns model, '
                      'precision, file, size, checksum_sha384, source); default: the shipped one')
     get.add_argument('--url', default=None, help=f'base URL (default ${ENV_MODEL_URL} or '

@@ -458,6 +458,91 @@ class LandmarksModel(AttributeModel):
         return [{'landmarks': tuple((float(x), float(y)) for x, y in face)} for face in pixels]
 
 
+# The five reference points of face-reidentification-retail-0095's alignment, in 0..1 of its
+# input, in landmarks-regression-retail-0009's order (the eye on the image's left first): the
+# 96x112 template of OMZ's face_recognition_demo (x / 96, y / 112).
+REID_REFERENCE_POINTS = np.array([(30.2946 / 96, 51.6963 / 112), (65.5318 / 96, 51.5014 / 112),
+                                  (48.0252 / 96, 71.7366 / 112), (33.5493 / 96, 92.3655 / 112),
+                                  (62.7299 / 96, 92.2041 / 112)], np.float64)
+# Values of one embedding of face-reidentification-retail-0095.
+EMBEDDING_SIZE = 256
+
+
+def similarity_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """
+    Return the 2x3 similarity (rotation, scale, shift) best mapping ``source`` on ``target``.
+
+    Least squares over N >= 2 point pairs (Umeyama's closed form, reflections excluded), so
+    that the result is deterministic (cv2.estimateAffinePartial2D samples randomly).
+    """
+    src = np.asarray(source, np.float64).reshape(-1, 2)
+    dst = np.asarray(target, np.float64).reshape(-1, 2)
+    src_mean, dst_mean = src.mean(axis=0), dst.mean(axis=0)
+    src_c, dst_c = src - src_mean, dst - dst_mean
+    variance = (src_c ** 2).sum() / len(src)
+    if variance <= 0.0:
+        raise ValueError('alignment points must not all coincide')
+    covariance = dst_c.T @ src_c / len(src)
+    u, singular, vt = np.linalg.svd(covariance)
+    sign = np.ones(2)
+    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        sign[-1] = -1.0
+    rotation = u @ np.diag(sign) @ vt
+    scale = (singular * sign).sum() / variance
+    shift = dst_mean - scale * rotation @ src_mean
+    return np.hstack([scale * rotation, shift[:, None]])
+
+
+class FaceReidModel(AttributeModel):
+    """
+    face-reidentification-retail-0095: an L2-normalised 256-value embedding of a face.
+
+    Its crop is not a box: the five landmarks of landmarks-regression-retail-0009 (frame
+    pixels) are mapped by a similarity transform onto REID_REFERENCE_POINTS of the 128x128
+    input (``align``). Two embeddings of one person have a high cosine similarity (their dot
+    product). The output's name differs between precisions: it is bound by its shape. The
+    identity module (identity.py) decides per track when to run it; the pipeline never does.
+    """
+
+    role = 'face re-identification'
+    key = 'identity'
+    crop = 'aligned'
+    outputs = {'embedding': ((), EMBEDDING_SIZE)}
+
+    def align(self, frame: np.ndarray, landmarks, dst: Optional[np.ndarray] = None
+              ) -> np.ndarray:
+        """Return the HxWx3 u8 aligned crop of the face with five ``landmarks`` (pixels)."""
+        size = np.array([self.input_width, self.input_height], np.float64)
+        matrix = similarity_transform(landmarks, REID_REFERENCE_POINTS * size)
+        return cv2.warpAffine(frame, matrix, (self.input_width, self.input_height), dst=dst,
+                              flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    def preprocess(self, frame: np.ndarray, crops) -> np.ndarray:
+        """Align every face: ``crops`` are five (x, y) landmarks per face, in frame pixels."""
+        crops = list(crops)
+        batch = np.empty((len(crops), self.input_height, self.input_width, 3), np.uint8)
+        for i, points in enumerate(crops):
+            self.align(frame, points, dst=batch[i])
+        return batch
+
+    def postprocess(self, outputs, crops) -> List[Dict[str, object]]:
+        """Return [{'embedding': L2-normalised float32 (256,)}] per face."""
+        return [{'embedding': e} for e in self.normalised(outputs, len(crops))]
+
+    def normalised(self, outputs, faces: int) -> np.ndarray:
+        """Return the embeddings of ``faces`` faces as an L2-normalised float32 (faces, 256)."""
+        embeddings = self.output(outputs, 'embedding', faces).astype(np.float32)
+        norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
+        return embeddings / np.maximum(norms, np.finfo(np.float32).tiny)
+
+    def embed(self, frame: np.ndarray, landmarks) -> np.ndarray:
+        """Return the (N, 256) float32 L2-normalised embeddings of N faces' ``landmarks``."""
+        landmarks = list(landmarks)
+        if not landmarks:
+            return np.zeros((0, EMBEDDING_SIZE), np.float32)
+        return self.normalised(self.infer(self.preprocess(frame, landmarks)), len(landmarks))
+
+
 def _model_classes() -> Tuple[type, ...]:
     missing = [m.key for m in MODELS if m.in_pipeline and m.key not in AttributeModel.by_key]
     if missing:
@@ -466,7 +551,8 @@ def _model_classes() -> Tuple[type, ...]:
     return tuple(AttributeModel.by_key[m.key] for m in MODELS if m.in_pipeline)
 
 
-# Every attribute model the pipeline runs, in the order it starts them (attributes.MODELS').
+# Every attribute model the pipeline runs, in the order it starts them (attributes.MODELS');
+# FaceReidModel is not one (in_pipeline=False): identity.py runs it per track.
 # Adding a model is its ModelSpec and Attributes in attributes.py and one class above
 # (docs/attributes.md).
 ATTRIBUTE_MODEL_CLASSES = _model_classes()

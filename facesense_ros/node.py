@@ -46,6 +46,7 @@ from facesense_ros.conversions import (bgr_to_image_msg, compressed_msg_to_bgr,
 from facesense_ros.drawing import annotate
 from facesense_ros.encodings import ImageFormatError, OversizedImageError
 from facesense_ros.handoff import LatestWorker
+from facesense_ros.identity_ros import NodeIdentity
 from facesense_ros.input_qos import InputReliability, PUBLISHER_CHECK_PERIOD
 from facesense_ros.perception import FacePerception
 from facesense_ros.pipeline import FacePipeline, LoadCancelled
@@ -200,6 +201,7 @@ class FaceSenseNode(LifecycleNode):
         self._values = None
         self._pipeline_config = self._tracking_config = None
         self._pipeline = self._perception = None
+        self._identity = None
         self._input_reliability = None
         self._input_topic_name = ''
         self._outputs = {}
@@ -368,9 +370,13 @@ class FaceSenseNode(LifecycleNode):
     # --- phase: models ------------------------------------------------------------------------
 
     def _configure_models(self):
-        """Load and check every enabled model; stop between models when cancelled."""
+        """Open the face gallery (identity on), load and check every enabled model."""
+        # The gallery first: an unreadable file fails before seconds of model loading.
+        self._identity = NodeIdentity(self, self._values)
+        # Stops between models when cancelled.
         self._pipeline = FacePipeline(self._pipeline_config, cancelled=self._cancelled)
-        self._perception = FacePerception(self._pipeline, self._tracking_config)
+        self._perception = FacePerception(self._pipeline, self._tracking_config,
+                                          gallery=self._identity.gallery)
 
     def _release_models(self):
         self._pipeline = self._perception = None
@@ -398,6 +404,7 @@ class FaceSenseNode(LifecycleNode):
             self._hri = self._start_hri(self._hri_wanted)
         elif self._hri is not None:
             self.get_logger().info(f'REP-155 face ids now {self._hri.prefix}_<track id>')
+        self._identity.start(self._hri)
 
     def _start_hri(self, enabled: bool):
         if not enabled:
@@ -418,6 +425,8 @@ class FaceSenseNode(LifecycleNode):
             self.destroy_lifecycle_publisher(publisher)
         if self._hri is not None and self._pipeline is not None:
             self._hri.restart()
+        if self._identity is not None:
+            self._identity.close()
         self._reset_configuration()
         self._release_models()
 
@@ -577,6 +586,7 @@ class FaceSenseNode(LifecycleNode):
             faces_to_detections(faces, header, attention_limits))
         if self._hri is not None:
             self._hri.publish(header, frame, faces, result['alive_ids'])
+        self._identity.after_frame(faces, result['alive_ids'])
         if self._outputs['image'].get_subscription_count() > 0:
             # An image not drawn yet is replaced: viewers want the newest frame.
             self._annotations.offer((frame, faces, tracking.privacy_mode, result['lost_boxes'],

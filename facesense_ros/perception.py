@@ -31,6 +31,7 @@ from typing import Dict, List, Optional, Tuple
 
 from facesense_ros.config import ATTRIBUTE_MODELS, TrackingConfig
 from facesense_ros.face import Face
+from facesense_ros.identity import IdentityConfig, IdentityTracker
 from facesense_ros.tracking import Tracker
 import numpy as np
 
@@ -45,10 +46,17 @@ class FacePerception:
     frames where its track is not measured.
     """
 
-    def __init__(self, pipeline, tracking_config: Optional[TrackingConfig] = None):
-        """Start with no tracks; ``tracking_config`` defaults to TrackingConfig()."""
+    def __init__(self, pipeline, tracking_config: Optional[TrackingConfig] = None,
+                 gallery=None):
+        """
+        Start with no tracks; ``tracking_config`` defaults to TrackingConfig().
+
+        With a ``gallery`` (gallery.Gallery) and a pipeline whose ``identity_model`` is loaded,
+        every track is given a person (identity.IdentityTracker); that needs tracking on.
+        """
         self._lock = threading.Lock()
         self._pipeline = pipeline
+        self._identity = IdentityTracker(gallery) if gallery is not None else None
         self._config = tracking_config if tracking_config is not None else TrackingConfig()
         self._tracker = Tracker(self._config)
         self.attribute_runs = 0
@@ -61,6 +69,11 @@ class FacePerception:
     def pipeline(self):
         """Return the pipeline in use."""
         return self._pipeline
+
+    @property
+    def identity(self):
+        """Return the identity.IdentityTracker in use, or None (identity off)."""
+        return self._identity
 
     @property
     def tracking_config(self) -> TrackingConfig:
@@ -83,6 +96,8 @@ class FacePerception:
         with self._lock:
             if not config.tracking:
                 self._tracker.reset()
+                if self._identity is not None:
+                    self._identity.reset()
             self._config = config
             self._tracker.configure(config)
 
@@ -140,12 +155,29 @@ class FacePerception:
                 self.attribute_runs += len(chosen)
                 for i, face in zip(chosen, results):
                     measured[i] = face
+            identities = {}
+            identity_time = 0.0
+            model = getattr(pipeline, 'identity_model', None)
+            if self._identity is not None and model is not None:
+                start = time.perf_counter()
+                identities, changed = self._identity.update(
+                    model, frame_bgr, measured, stamp, self._tracker.active_ids,
+                    IdentityConfig(config.identity_threshold, config.identity_learn,
+                                   pipeline.config.min_face_size_identity))
+                for track_id in changed:
+                    # Another person took the track over: the old one's values must go.
+                    self._tracker.clear_track(track_id)
+                identity_time = time.perf_counter() - start
             start = time.perf_counter()
             min_sizes = {key: getattr(pipeline.config, f'min_face_size_{key}')
                          for key in ATTRIBUTE_MODELS}
             faces = self._tracker.smooth(measured, min_sizes)
+            if identities:
+                faces = [f.with_attributes(identity=identities.get(f.track_id)) for f in faces]
             tracking_time += time.perf_counter() - start
             self.last_timings = dict(pipeline.last_timings)
             self.last_timings.update(
                 detect=detect_time, attributes=attributes_time, tracking=tracking_time)
+            if model is not None:
+                self.last_timings['identity'] = identity_time
             return faces

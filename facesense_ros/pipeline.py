@@ -32,7 +32,7 @@ from facesense_ros import model_store
 from facesense_ros.config import ATTRIBUTE_MODELS, PipelineConfig, reload_needed
 from facesense_ros.face import Face
 from facesense_ros.models import (ATTRIBUTE_MODEL_CLASSES, AttributeModel, check_frame,
-                                  FaceDetector, usable_cpus)
+                                  FaceDetector, FaceReidModel, usable_cpus)
 import numpy as np
 
 
@@ -132,12 +132,26 @@ class FacePipeline:
             kind.key: load(kind, ATTRIBUTE_MODELS[kind.key],
                            getattr(config, f'{kind.key}_precisions'), **threads)
             for kind in enabled}
+        # Loaded here with the others (same store, device and checks), run by identity.py per
+        # track on the aligned crop, which needs the landmarks.
+        self.identity_model: Optional[FaceReidModel] = None
+        if config.identity:
+            if not config.landmarks:
+                raise model_store.ModelError('parameter identity: true needs landmarks: true '
+                                             '(the face is aligned on its five landmarks)')
+            # Capped and unpinned like the attribute models: it runs in few frames, and its
+            # own all-core pinned pool would take the cores they run on.
+            self.identity_model = load(FaceReidModel, ATTRIBUTE_MODELS['identity'],
+                                       config.identity_precisions,
+                                       **({'num_threads': threads['num_threads']}
+                                          if threads else {}))
         self.last_timings: Dict[str, float] = {'detect': 0.0, 'attributes': 0.0}
 
     @property
     def models(self) -> Dict[str, object]:
-        """Every loaded model by role: 'detector', then the attribute models' keys."""
-        return {'detector': self.detector, **self.attribute_models}
+        """Every loaded model by role: 'detector', the attribute models' keys, 'identity'."""
+        identity = {'identity': self.identity_model} if self.identity_model else {}
+        return {'detector': self.detector, **self.attribute_models, **identity}
 
     @property
     def config(self) -> PipelineConfig:

@@ -180,6 +180,47 @@ def _paste(frame, patch, left, top):
         np.uint8)
 
 
+def cut_face(photo: np.ndarray, box: Box) -> Tuple[np.ndarray, Box]:
+    """
+    Cut a face with context (CONTEXT_SCALE) out of any BGR photo; edge-padded where it leaves it.
+
+    Returns (crop, the face box in crop pixels), ready for :func:`paste_face`.
+    """
+    x_min, y_min, x_max, y_max = box
+    cx, cy = (x_min + x_max) / 2.0, (y_min + y_max) / 2.0
+    half_w = (x_max - x_min) * CONTEXT_SCALE / 2.0
+    half_h = (y_max - y_min) * CONTEXT_SCALE / 2.0
+    left, top = int(round(cx - half_w)), int(round(cy - half_h))
+    right, bottom = int(round(cx + half_w)), int(round(cy + half_h))
+    pad = max(0, -left, -top, right - photo.shape[1], bottom - photo.shape[0])
+    padded = cv2.copyMakeBorder(photo, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    crop = padded[top + pad:bottom + pad, left + pad:right + pad].copy()
+    return crop, (x_min - left, y_min - top, x_max - left, y_max - top)
+
+
+def paste_face(frame: np.ndarray, crop: np.ndarray, box: Box, face_height: float,
+               center: Tuple[float, float], contrast: float = 1.0,
+               brightness: float = 0.0) -> Box:
+    """
+    Paste a :func:`cut_face` crop into ``frame`` (in place), scaled and relit; return its box.
+
+    The face box becomes ``face_height`` pixels high with its center at ``center``; its pixels
+    are ``contrast * value + brightness``. The crop's rim is feathered into the frame.
+    """
+    scale = face_height / (box[3] - box[1])
+    width = max(1, int(round(crop.shape[1] * scale)))
+    height = max(1, int(round(crop.shape[0] * scale)))
+    interpolation = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+    patch = _adjust(cv2.resize(crop, (width, height), interpolation=interpolation),
+                    contrast, brightness)
+    sx, sy = width / crop.shape[1], height / crop.shape[0]
+    face = (box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy)
+    left = int(round(center[0] - (face[0] + face[2]) / 2.0))
+    top = int(round(center[1] - (face[1] + face[3]) / 2.0))
+    _paste(frame, patch, left, top)
+    return (left + face[0], top + face[1], left + face[2], top + face[3])
+
+
 def compose_frame(n_faces: int, size: Tuple[int, int] = (640, 480),
                   face_px: Tuple[int, int] = (64, 200), seed: int = 0,
                   background=None) -> Tuple[np.ndarray, List[Box]]:

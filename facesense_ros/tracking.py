@@ -311,6 +311,18 @@ class Tracker:
             track.smoother = AttributeSmoother()
             track.schedule_start = track.frames + 1
 
+    def clear_track(self, track_id: int):
+        """
+        Forget one track's smoothed attributes and make them due on its next frame.
+
+        For when the track turns out to be another person (identity.py): the old person's
+        values must not pass to the new one.
+        """
+        track = self._tracks.get(track_id)
+        if track is not None:
+            track.smoother = AttributeSmoother()
+            track.schedule_start = track.frames + 1
+
     @property
     def active_ids(self) -> List[int]:
         """Ids of the tracks alive now, including lost ones waiting for their timeout."""

@@ -24,6 +24,7 @@ from facesense_ros.conversions import (bgr_to_image_msg, compressed_msg_to_bgr,
                                        image_msg_to_bgr, label_info)
 from facesense_ros.encodings import from_bgr, ImageFormatError, SUPPORTED_ENCODINGS, to_bgr
 from facesense_ros.face import Face
+from facesense_ros.identity import Identity
 import numpy as np
 import pytest
 from sensor_msgs.msg import CompressedImage, Image
@@ -49,7 +50,7 @@ def _faces():
         Face(300.5, 40.25, 330.5, 80.75, 0.61, track_id=12),
         Face(400.0, 300.0, 480.0, 390.0, 0.8, age=61.0, gender=(0.2, 0.8), track_id=None),
         Face(200.0, 200.0, 290.0, 320.0, 0.9, track_id=7, head_pose=HEAD_POSE,
-             landmarks=LANDMARKS),
+             landmarks=LANDMARKS, identity=Identity(17, 'Ada', 0.8)),
     ]
 
 
@@ -155,7 +156,10 @@ def test_records_decode_head_pose_landmarks_and_attention():
     assert record.head_pose == pytest.approx(HEAD_POSE, abs=1e-9)
     assert record.landmarks == LANDMARKS
     assert record.attention == pytest.approx(1.0 / 3.25) and record.looking is False
-    assert record.describe() == 'id=7 yaw/pitch/roll=30/-12/8 looking=no(0.31) landmarks=5'
+    assert record.describe() == ('id=7 yaw/pitch/roll=30/-12/8 looking=no(0.31) landmarks=5 '
+                                 'person=17 identity_confidence=0.80')
+    # The person id and confidence come back; the name does not travel (docs/interfaces.md).
+    assert record.identity == Identity(17, None, 0.8)
     back = record.to_face()
     assert back.head_pose == pytest.approx(HEAD_POSE) and back.landmarks == LANDMARKS
     assert all(r.head_pose is None and r.landmarks is None and r.attention is None

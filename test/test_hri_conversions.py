@@ -21,8 +21,9 @@ import cv2
 from facesense_ros import face_geometry as fg
 from facesense_ros import hri_conversions as hc
 from facesense_ros.face import EMOTION_LABELS, Face
-from hri_msgs.msg import (Expression, FacialLandmarks, IdsList, NormalizedPointOfInterest2D,
-                          NormalizedRegionOfInterest2D, SoftBiometrics)
+from hri_msgs.msg import (Expression, FacialLandmarks, IdsList, IdsMatch,
+                          NormalizedPointOfInterest2D, NormalizedRegionOfInterest2D,
+                          SoftBiometrics)
 import numpy as np
 import pytest
 import rclpy
@@ -40,6 +41,7 @@ UPSTREAM_HASHES = {
     FacialLandmarks: 'RIHS01_f1d6b0ba159f4d6be1632e5dfc9cb79ce5e35da73888da2a4789bd9b35112a63',
     SoftBiometrics: 'RIHS01_b71b1b988b22c4a7f4f04b5395ae89a3168dff71ddd44bbf29ea84d4645fd69e',
     Expression: 'RIHS01_411b88e0604397d44775d8ec6a4bc69398fb0dfbfe864c33a40fa99ee85f1b00',
+    IdsMatch: 'RIHS01_1c649d4a87ca2d4fe5f606395e83a863640e411c9192dfda6d399a68019966f0',
     TFMessage: 'RIHS01_e369d0f05a23ae52508854b66f6aa0437f3449d652e8cbf22d5abe85d020f087',
 }
 HEADER = Header(frame_id='cam')

@@ -319,11 +319,14 @@ def test_cli_download_gets_every_attribute_model(mirror, model_dir, tmp_path, mo
     printed = capsys.readouterr().out.split()
     assert len(printed) == 1 + len(ATTRIBUTE_MODELS)
     for model in ATTRIBUTE_MODELS.values():
-        xml = cache / 'intel' / model / 'FP16-INT8' / f'{model}.xml'
+        # The node's default precision order: FP16-INT8 first, FP16 for face re-identification.
+        precision = 'FP16' if model == 'face-reidentification-retail-0095' else 'FP16-INT8'
+        assert model_store.default_precisions(model)[0] == precision
+        xml = cache / 'intel' / model / precision / f'{model}.xml'
         assert str(xml) in printed
         for suffix in ('.xml', '.bin'):
             assert xml.with_suffix(suffix).read_bytes() == (
-                model_dir / 'intel' / model / 'FP16-INT8' / f'{model}{suffix}').read_bytes()
+                model_dir / 'intel' / model / precision / f'{model}{suffix}').read_bytes()
     # The shipped table describes OMZ 2023.0's files, the shared ones are 2022.3's: a download
     # through the shipped table refuses them (size or sha384 differs), naming the model.
     assert model_store.main(['download', '--model', 'landmarks-regression-retail-0009',

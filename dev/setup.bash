@@ -30,4 +30,4 @@ if [ -z "${FACESENSE_MODEL_DIR:-}" ] && [ -d "$_fs_root/../shared/models/intel" 
   export FACESENSE_MODEL_DIR=$(cd "$_fs_root/../shared/models" && pwd)
 fi
 export PYTHONDONTWRITEBYTECODE=1
-unset _fs_root _fs_u FS_SUFFIX FS_REQUIREMENTS FS_PYTHON FS_DISTRO FS_VENV FS_BUILD FS_INSTALL FS_LOG
+unset _fs_root _fs_u FS_SUFFIX FS_REQUIREMENTS FS_PYTHON FS_DISTRO FS_VENV FS_BUILD FS_INSTALL FS_LOG FS_ROS2_BRANCH

@@ -27,14 +27,11 @@ only (checked) and is stopped when the module ends.
 import os
 from pathlib import Path
 import re
-import shutil
-import signal
 import subprocess
-import tempfile
 import time
 
-import cv2
-from facesense_ros.sample_frames import astronaut
+from command_line import (Background, COMMAND_TIMEOUT, RETRY_PERIOD, ros2_executable, run,
+                          run_until, STARTUP_TIMEOUT, write_photo)
 import processes
 import psutil
 import pytest
@@ -65,12 +62,6 @@ PROSE = {'ros2 run', 'ros2 launch', 'ros2 param set'}
 README_BARE = ('facesense_models list', 'facesense_models path face-detection-0102')
 NAMESPACE = 'camera'
 NODE = f'/{NAMESPACE}/facesense'
-# Model compilation, discovery and the daemon's start on a shared, busy machine.
-STARTUP_TIMEOUT = 180.0
-# One ros2 command (discovery of the graph included) on a busy machine.
-COMMAND_TIMEOUT = 60.0
-# Between retries of a command that waits for the graph (a node not yet discovered).
-RETRY_PERIOD = 1.0
 # image_source's rate here: enough to answer echo quickly, light on 2 shared cores.
 FPS = '2.0'
 # The daemon's XML-RPC port is this plus ROS_DOMAIN_ID (ros2cli/daemon/__init__.py).
@@ -96,69 +87,10 @@ def readme(line: str) -> str:
     return line
 
 
-def ros2_executable() -> str:
-    """Return the environment's ros2 (fail, never skip, when make env did not install it)."""
-    path = shutil.which('ros2')
-    assert path, 'ros2 is not on PATH: make env installs ros2cli from ../shared/vendor/ros2'
-    return path
-
-
-def run(command: str, timeout: float = COMMAND_TIMEOUT) -> subprocess.CompletedProcess:
-    """Run a shell command line as a user types it; output and errors together."""
-    return subprocess.run(['bash', '-c', command], stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=timeout)
-
-
-def run_until(command: str, predicate, timeout: float = STARTUP_TIMEOUT):
-    """Run ``command`` until ``predicate(result)`` holds (the graph still forming); return it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        done = run(command)
-        if predicate(done) or time.monotonic() > deadline:
-            return done
-        time.sleep(RETRY_PERIOD)
-
-
-class Background:
-    """A command line running in its own session, stopped with Ctrl-C's SIGINT to its group."""
-
-    def __init__(self, command: str):
-        self.command = command
-        self._log = tempfile.NamedTemporaryFile(prefix='ros2cli-', suffix='.log', delete=False)
-        self.process = subprocess.Popen(['bash', '-c', f'exec {command}'], stdout=self._log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
-
-    @property
-    def output(self) -> str:
-        return Path(self._log.name).read_text(errors='replace')
-
-    def stop(self, group: bool = True) -> int:
-        """
-        SIGINT to the whole process group (a terminal's Ctrl-C), or to the command only.
-
-        Returns the exit code. ``ros2 run`` relies on the group: it waits for its child to get
-        the terminal's signal too.
-        """
-        if self.process.poll() is None:
-            if group:
-                os.killpg(self.process.pid, signal.SIGINT)
-            else:
-                self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=rosutil.STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        return self.process.returncode
-
-
 @pytest.fixture(scope='module')
 def photo():
     """Write a real photo, skimage's astronaut with one face, as the launch files' source."""
-    folder = Path(tempfile.mkdtemp(prefix='facesense_ros2cli_'))
-    path = folder / 'astronaut.png'
-    cv2.imwrite(str(path), astronaut())
-    return path
+    return write_photo()
 
 
 @pytest.fixture(scope='module')

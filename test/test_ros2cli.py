@@ -42,6 +42,7 @@ README = rosutil.ROOT / 'README.md'
 # that an edit of README that changes a line fails here until the test follows it).
 README_ECHO = 'ros2 topic echo /camera/faces/detections'
 README_LISTENER = 'ros2 run facesense_ros face_listener --ros-args -r __ns:=/camera'
+README_NODE_LIST = 'ros2 node list'
 README_PREFIX = ('PROFILE=$(ros2 pkg prefix facesense_ros)/share/facesense_ros/config/'
                  'fastdds_shm.xml')
 DOWNLOAD_REASON = ('downloads from OMZ storage: no network here (test_model_store.py runs the '
@@ -57,7 +58,8 @@ NOT_RUN = {
     'ros2 topic echo /humans/faces/tracked': 'REP-155 topic: test_hri.py reads it with rclpy',
 }
 # Tools named in README's prose (`ros2 run`), not command lines; the tests below run them.
-PROSE = {'ros2 run', 'ros2 launch', 'ros2 param set'}
+PROSE = {'ros2 run', 'ros2 launch', 'ros2 param', 'ros2 param set', 'ros2 topic echo',
+         'ros2 service call', 'ros2 pkg prefix'}
 # README's bare console-script lines that test_dev_shell_gives_readmes_bare_commands runs.
 README_BARE = ('facesense_models list', 'facesense_models path face-detection-0102')
 NAMESPACE = 'camera'
@@ -196,7 +198,8 @@ def test_launch_answers_on_topic_echo(launched):
 
 def test_node_list_shows_both_launched_nodes(launched):
     launched_nodes = {NODE, f'/{NAMESPACE}/image_source'}
-    done = run_until('ros2 node list', lambda d: launched_nodes <= set(d.stdout.split()))
+    done = run_until(readme(README_NODE_LIST),
+                     lambda d: launched_nodes <= set(d.stdout.split()))
     assert done.returncode == 0, done.stdout
     assert launched_nodes <= set(done.stdout.split()), done.stdout
 
@@ -207,10 +210,15 @@ def test_daemon_listens_on_loopback_only(launched):
     # Started by the line above unless it had to fall back to a direct query; started here then.
     run('ros2 daemon start')
     port = DAEMON_BASE_PORT + int(os.environ['ROS_DOMAIN_ID'])
-    listening = [c.laddr for c in psutil.net_connections(kind='inet')
+    listening = [c for c in psutil.net_connections(kind='inet')
                  if c.status == psutil.CONN_LISTEN and c.laddr.port == port]
     assert listening, f'no ros2 daemon listening on port {port}'
-    assert {address.ip for address in listening} == {'127.0.0.1'}
+    assert {c.laddr.ip for c in listening} == {'127.0.0.1'}
+    # Its own DDS participant discovers as the environment that started it says: loopback.
+    for pid in {c.pid for c in listening}:
+        environ = psutil.Process(pid).environ()
+        assert environ.get('ROS_AUTOMATIC_DISCOVERY_RANGE') == 'LOCALHOST'
+        assert environ.get('ROS_DOMAIN_ID') == os.environ['ROS_DOMAIN_ID']
 
 
 def test_param_get_set_and_a_refused_value(launched):
@@ -281,7 +289,7 @@ def test_dev_shell_gives_readmes_bare_commands(model_dir):
 
 
 def test_every_readme_ros2_line_is_run_or_says_why():
-    run_here = {README_ECHO, README_LISTENER, README_PREFIX, *README_BARE}
+    run_here = {README_ECHO, README_LISTENER, README_PREFIX, README_NODE_LIST, *README_BARE}
     for line in README_LINES:
         if not line.startswith(('ros2 ', 'PROFILE=$(ros2', 'facesense_models ')):
             continue

@@ -42,7 +42,7 @@ setup(
     extras_require={'test': ['pytest']},
     entry_points={
         'console_scripts': [
-            'facesense_node = facesense_ros.node:main',
+            'facesense_node = facesense_ros.node_main:main',
             'image_source = facesense_ros.image_source:main',
             'face_listener = facesense_ros.face_listener:main',
             'facesense_models = facesense_ros.model_store:main',

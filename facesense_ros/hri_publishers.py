@@ -164,3 +164,14 @@ class HriPublishers:
             self._retired.extend(p for face in self._faces.values() for p in face.take())
         self._faces = {}
         self._destroy_retired()
+
+    def restart(self):
+        """
+        Destroy every per-face publisher and take a new id token (the node's lifecycle cleanup).
+
+        The next tracker numbers its tracks from the start again: with a new token, a face id
+        never names two people.
+        """
+        self.destroy()
+        self.prefix = hc.face_id_prefix(self._node.get_fully_qualified_name(),
+                                        secrets.token_hex(ID_TOKEN_BYTES))

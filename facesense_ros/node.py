@@ -13,21 +13,29 @@
 # limitations under the License.
 
 """
-``facesense_node``: the ROS 2 node (name ``facesense``) around FacePerception.
+``facesense_node``: the managed (lifecycle) ROS 2 node ``facesense`` around FacePerception.
 
-Subscribes ``image_raw`` (or ``image_raw/compressed``), keeps only the newest frame and
-processes it on a worker thread, and publishes ``faces/detections`` (every processed frame),
-``faces/label_info`` (latched), ``faces/image`` (only while someone subscribes) and
-``/diagnostics``. ``~/enable`` pauses and resumes; every parameter of config.PARAMETERS can be
-changed live, model changes by building a new pipeline first. See docs/interfaces.md.
+It only wires, in named phases. Construction: parameters (declared, validated live), the
+``~/enable`` service, /diagnostics. ``on_configure``: parameters read and checked, models
+loaded, output interfaces created. ``on_activate``: publishers on, workers started, input
+subscribed. ``on_deactivate`` undoes that (models kept), ``on_cleanup`` releases the models.
+``autostart`` (default true) configures and activates at start-up, as a plain node would.
+
+Input: ``image_raw`` (or ``image_raw/compressed``); only the newest frame is processed, on a
+worker thread (handoff.LatestWorker). Outputs: ``faces/detections`` (every processed frame),
+``faces/label_info`` (latched), ``faces/image`` (only while someone subscribes), REP-155 and
+``/diagnostics`` (every state; stats.py). See docs/interfaces.md.
 """
 
+import ctypes
+import ctypes.util
+import gc
 import logging
 import os
 import sys
 import threading
 import time
-from typing import Dict, Optional
+from typing import Callable, Optional
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from facesense_ros import model_store
@@ -38,16 +46,24 @@ from facesense_ros.conversions import (bgr_to_image_msg, compressed_msg_to_bgr,
 from facesense_ros.drawing import annotate
 from facesense_ros.encodings import (DEFAULT_MAX_INPUT_PIXELS, ImageFormatError,
                                      MAX_INPUT_PIXELS_RANGE, OversizedImageError)
+from facesense_ros.handoff import LatestWorker
 from facesense_ros.input_qos import CHOICES as RELIABILITIES, InputReliability
 from facesense_ros.input_qos import PUBLISHER_CHECK_PERIOD
 from facesense_ros.perception import FacePerception
-from facesense_ros.pipeline import FacePipeline
+from facesense_ros.pipeline import FacePipeline, LoadCancelled
+from facesense_ros.stats import diagnostic_report, NodeState, Stats
+from facesense_ros.stop_signals import StopSignals
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
                                 SetParametersResult)
 import rclpy
 from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException
-from rclpy.node import Node
+try:
+    from rclpy.event_handler import SubscriptionEventCallbacks
+except ImportError:
+    # Humble: the same class, in the module Iron renamed.
+    from rclpy.qos_event import SubscriptionEventCallbacks
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
@@ -86,6 +102,9 @@ NODE_PARAMETERS = {
     'hri': (True, 'Publish REP-155 (ROS4HRI) faces under /humans/faces, and face_<id> frames on '
             '/tf once camera_info arrives, when hri_msgs and tf2_msgs import.', None, True, None,
             None),
+    'autostart': (True, 'Configure and activate at start-up (exit 1 if configuring fails); '
+                  'false: stay unconfigured until a lifecycle manager configures the node.',
+                  None, True, None, None),
 }
 # Detections must not be lost to a momentarily slow consumer: reliable, a few frames deep.
 DETECTIONS_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
@@ -100,11 +119,15 @@ DIAGNOSTICS_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 CAMERA_INFO_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
 # Bad input tends to repeat every frame: say so at most this often.
 WARN_THROTTLE_SEC = 5.0
-# How long destroy_node waits for the worker to finish the frame in hand.
+# How long deactivation waits for a worker to finish the frame in hand.
 WORKER_JOIN_TIMEOUT_SEC = 5.0
-STAGES = ('convert', 'detect', 'tracking', 'attributes', 'publish')
 # Errors that mean "this configuration cannot run": one line for the user, no traceback.
 STARTUP_ERRORS = (model_store.ModelError, ValueError, ParameterException)
+# The main loop spins this long at most before looking at the stop request again: the bound on
+# how long a signal waits (a Python signal handler cannot interrupt the executor's wait).
+SPIN_PERIOD_SEC = 0.1
+SUCCESS = TransitionCallbackReturn.SUCCESS
+FAILURE = TransitionCallbackReturn.FAILURE
 
 
 class RclpyLogHandler(logging.Handler):
@@ -166,120 +189,143 @@ def _python_value(value):
     return tuple(value) if isinstance(value, (list, tuple)) else value
 
 
-class Stats:
-    """Counters and per-window sums for /diagnostics; every method is thread-safe."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self.totals = {'input': 0, 'processed': 0, 'dropped': 0, 'bad': 0, 'oversized': 0,
-                       'failed': 0, 'annotated': 0}
-        self._window_start = time.monotonic()
-        self._window = self._empty_window()
-
-    @staticmethod
-    def _empty_window():
-        return {'input': 0, 'processed': 0, 'faces': 0, 'bad': 0,
-                **{stage: 0.0 for stage in STAGES}}
-
-    def count(self, key: str, n: int = 1):
-        """Add ``n`` to a total (and its window sum when there is one)."""
-        with self._lock:
-            self.totals[key] += n
-            if key in self._window:
-                self._window[key] += n
-
-    def frame_done(self, faces: int, stage_seconds: Dict[str, float]):
-        """Record one processed frame."""
-        with self._lock:
-            self.totals['processed'] += 1
-            self._window['processed'] += 1
-            self._window['faces'] += faces
-            for stage in STAGES:
-                self._window[stage] += stage_seconds.get(stage, 0.0)
-
-    def take_window(self):
-        """Return (seconds, window sums, totals) and start a new window."""
-        with self._lock:
-            now = time.monotonic()
-            seconds = max(now - self._window_start, 1e-9)
-            window, self._window = self._window, self._empty_window()
-            self._window_start = now
-            return seconds, window, dict(self.totals)
+def _return_freed_memory():
+    """Hand the heap pages freed by released models back to the system (glibc keeps them)."""
+    gc.collect()
+    libc = ctypes.util.find_library('c')
+    if libc:
+        trim = getattr(ctypes.CDLL(libc), 'malloc_trim', None)
+        if trim is not None:
+            trim(0)
 
 
-class FaceSenseNode(Node):
-    """Face detection, age, gender and emotion on every newest frame; see the module doc."""
+class FaceSenseNode(LifecycleNode):
+    """Face detection, attributes and tracking on every newest frame; see the module doc."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, cancelled: Callable[[], bool] = lambda: False, **kwargs):
+        """Declare the parameters; ``cancelled()`` true stops a configuration between models."""
         super().__init__(NODE_NAME, **kwargs)
+        self._cancelled = lambda: cancelled() or not self.context.ok()
+        # Lifecycle state as the callbacks leave it; /diagnostics reports it.
+        self.lifecycle_state = 'unconfigured'
+        # The one line of the last failed configuration ('' once configured).
+        self.failure = ''
         self._declare_parameters()
-        self._values = {name: _python_value(self.get_parameter(name).value)
-                        for name in PARAMETERS}
-        node_values = {name: self.get_parameter(name).value for name in NODE_PARAMETERS}
-        for name, value in node_values.items():
-            choices = NODE_PARAMETERS[name][2]
-            if choices and value not in choices:
-                raise StartupError(f'parameter {name} must be one of {list(choices)}, got '
-                                   f'{value!r}')
-        self._pipeline_config = PipelineConfig.from_dict(self._values)
-        self._tracking_config = TrackingConfig.from_dict(self._values)
-        _check_model_dir(self._pipeline_config.model_dir)
-        # Models are loaded (and checked) before anything is subscribed.
-        self._pipeline = FacePipeline(self._pipeline_config)
-        self._perception = FacePerception(self._pipeline, self._tracking_config)
-        if not self.context.ok():
-            # Ctrl-C or SIGTERM while the models compiled: stop quietly, like during spin.
-            raise ExternalShutdownException()
-        self._compressed = node_values['input_transport'] == 'compressed'
-        self._input_depth = node_values['qos_depth']
-        self._input_reliability = InputReliability(node_values['reliability'])
+        self.autostart = self.get_parameter('autostart').value
         self._stats = Stats()
-        # Read by the worker once per frame, replaced whole by a live change: no lock needed.
-        self._max_input_pixels = node_values['max_input_pixels']
+        # ~/enable: the user's pause, independent of the manager's activate/deactivate.
+        self._user_enabled = True
         # Guards the pipeline/perception objects between the worker and parameter changes.
-        self._processing_lock = threading.Lock()
-        # Guards the pending frame, the pause flag and the stop flag.
-        self._frame_ready = threading.Condition()
-        self._pending = None
-        self._paused = False
-        self._stopping = False
-        self._frame_id = ''
-        # The annotated image is drawn and published on a thread of its own, newest frame only:
-        # a reliable 900 KB image to a reader on this machine going as UDP fragments held
-        # publish() for hundreds of ms (bench/NOTES.md section 12); that must not hold the next
-        # frame's detections. Guards the next image to draw.
-        self._annotation_ready = threading.Condition()
-        self._annotation = None
-
-        self._detections_pub = self.create_publisher(Detection2DArray, 'faces/detections',
-                                                     DETECTIONS_QOS)
-        self._image_pub = self.create_publisher(Image, 'faces/image', IMAGE_QOS)
-        self._label_info_pub = self.create_publisher(LabelInfo, 'faces/label_info',
-                                                     LABEL_INFO_QOS)
+        self._perception_lock = threading.Lock()
+        self._reset_configuration()
+        self._hri = None
+        self._hri_started = False
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics',
                                                       DIAGNOSTICS_QOS)
-        self._publish_label_info()
-        self._hri = self._start_hri(node_values['hri'])
         self._enable_srv = self.create_service(SetBool, '~/enable', self._on_enable)
-        self._diagnostics_timer = self.create_timer(node_values['diagnostics_period'],
-                                                    self._publish_diagnostics)
+        self._diagnostics_timer = self.create_timer(
+            self.get_parameter('diagnostics_period').value, self._publish_diagnostics)
         self.add_on_set_parameters_callback(self._on_set_parameters)
-        self._worker = threading.Thread(target=self._work, name='facesense_worker',
-                                        daemon=True)
-        self._worker.start()
-        self._annotator = threading.Thread(target=self._annotate, name='facesense_annotator',
-                                           daemon=True)
-        self._annotator.start()
-        self._subscription = None
-        self._subscribe()
+        self._guard_change_state()
+
+    def _guard_change_state(self):
+        # A transition the state machine does not have (e.g. configure while active) raises
+        # RCLError out of Humble's and Jazzy's ChangeState service callback, which would end
+        # the spin; Kilted answers it with failure. Answer it with failure everywhere.
+        service = getattr(self, '_service_change_state', None)
+        if service is None:
+            return
+        change_state = service.callback
+
+        def guarded(request, response):
+            try:
+                return change_state(request, response)
+            except RuntimeError as e:
+                self.get_logger().error(f'lifecycle transition {request.transition.id} '
+                                        f'refused in state {self.lifecycle_state}: {e}')
+                response.success = False
+                return response
+        service.callback = guarded
+
+    def _reset_configuration(self):
+        """Forget everything on_configure made (the unconfigured state)."""
+        self._values = None
+        self._pipeline_config = self._tracking_config = None
+        self._pipeline = self._perception = None
+        self._input_reliability = None
+        self._input_topic_name = ''
+        self._outputs = {}
+        self._frames = self._annotations = None
+        self._subscription = self._publishers_timer = None
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Read and check the parameters, load the models, create the outputs."""
+        try:
+            self._configure_parameters()
+            self._configure_models()
+        except LoadCancelled:
+            self._release()
+            self.get_logger().info('configuration stopped: the node is shutting down')
+            return FAILURE
+        except (StartupError,) + STARTUP_ERRORS as e:
+            self._release()
+            self.failure = str(e)
+            self.get_logger().error(self.failure)
+            return FAILURE
+        self._configure_interfaces()
+        self.failure = ''
+        self.lifecycle_state = 'inactive'
+        self.get_logger().info(f'configured: {len(self._model_files())} models loaded')
+        return SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Turn the publishers on, start the workers, subscribe the input (unless paused)."""
+        result = super().on_activate(state)
+        self.lifecycle_state = 'active'
+        self._publish_label_info()
+        self._start_workers()
+        if self._user_enabled:
+            self._subscribe()
         if self._input_reliability.auto:
             self._publishers_timer = self.create_timer(PUBLISHER_CHECK_PERIOD,
                                                        self._check_publishers)
         self.get_logger().info(
-            f'ready: {self._subscription.topic_name} ({self._input_reliability.describe()}, '
-            f'depth {self._input_depth}) -> faces/detections')
+            f'ready: {self._input_topic_name} ({self._input_reliability.describe()}, depth '
+            f'{self._input_depth}) -> faces/detections'
+            + ('' if self._user_enabled else ' (paused by ~/enable)'))
+        return result
 
-    # --- parameters -------------------------------------------------------------------------
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Unsubscribe and stop the workers (nothing more is published); keep the models."""
+        self._stop_processing()
+        self.lifecycle_state = 'inactive'
+        self.get_logger().info('inactive: input unsubscribed, models kept')
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Destroy the outputs and release the models and their memory."""
+        self._release()
+        self.lifecycle_state = 'unconfigured'
+        self.get_logger().info('unconfigured: models released')
+        return super().on_cleanup(state)
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Stop and release whatever the state had (unconfigured, inactive or active)."""
+        self._stop_processing()
+        self._release()
+        self.lifecycle_state = 'finalized'
+        return super().on_shutdown(state)
+
+    def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Back to unconfigured, whatever failed."""
+        self._stop_processing()
+        self._release()
+        self.lifecycle_state = 'unconfigured'
+        return super().on_error(state)
+
+    # --- phase: parameters --------------------------------------------------------------------
 
     def _declare_parameters(self):
         declared = []
@@ -292,6 +338,27 @@ class FaceSenseNode(Node):
             declared.append((name, default, _descriptor(name, description, default, choices,
                                                         read_only, low, high)))
         self.declare_parameters('', declared)
+
+    def _configure_parameters(self):
+        """Read every parameter and check it; raise StartupError/ValueError naming it."""
+        values = {name: _python_value(self.get_parameter(name).value) for name in PARAMETERS}
+        node_values = {name: self.get_parameter(name).value for name in NODE_PARAMETERS}
+        for name, value in node_values.items():
+            choices = NODE_PARAMETERS[name][2]
+            if choices and value not in choices:
+                raise StartupError(f'parameter {name} must be one of {list(choices)}, got '
+                                   f'{value!r}')
+        self._pipeline_config = PipelineConfig.from_dict(values)
+        self._tracking_config = TrackingConfig.from_dict(values)
+        _check_model_dir(self._pipeline_config.model_dir)
+        self._values = values
+        self._compressed = node_values['input_transport'] == 'compressed'
+        self._input_depth = node_values['qos_depth']
+        self._input_reliability = InputReliability(node_values['reliability'])
+        # Read by the worker once per frame, replaced whole by a live change: no lock needed.
+        self._max_input_pixels = node_values['max_input_pixels']
+        self._hri_wanted = node_values['hri']
+        self._input_topic_name = self.resolve_topic_name(self._input_topic())
 
     def _on_set_parameters(self, parameters) -> SetParametersResult:
         updates = {}
@@ -314,8 +381,13 @@ class FaceSenseNode(Node):
             self._diagnostics_timer.cancel()
             self.destroy_timer(self._diagnostics_timer)
             self._diagnostics_timer = self.create_timer(period, self._publish_diagnostics)
-        if not updates:
+        if not updates or self._pipeline is None:
+            # Unconfigured: checked now, read by the next on_configure.
             return SetParametersResult(successful=True)
+        return self._apply_live(updates)
+
+    def _apply_live(self, updates) -> SetParametersResult:
+        """Apply perception parameters to the loaded models (inactive or active alike)."""
         values = {**self._values, **updates}
         try:
             pipeline_config = PipelineConfig.from_dict(values)
@@ -326,15 +398,14 @@ class FaceSenseNode(Node):
         if reload_needed(self._pipeline_config, pipeline_config):
             try:
                 _check_model_dir(pipeline_config.model_dir)
-            except StartupError as e:
+                # Built while the old pipeline keeps working; swapped in only if it loads.
+                new_pipeline = FacePipeline(pipeline_config, cancelled=self._cancelled)
+            except LoadCancelled as e:
                 return SetParametersResult(successful=False, reason=str(e))
-            # Built while the old pipeline keeps working; swapped in only if it loads.
-            try:
-                new_pipeline = FacePipeline(pipeline_config)
-            except STARTUP_ERRORS as e:
+            except (StartupError,) + STARTUP_ERRORS as e:
                 self.get_logger().error(f'parameter change refused, models kept: {e}')
                 return SetParametersResult(successful=False, reason=str(e))
-        with self._processing_lock:
+        with self._perception_lock:
             if new_pipeline is not None:
                 self._perception.set_pipeline(new_pipeline)
                 self._pipeline = new_pipeline
@@ -351,6 +422,40 @@ class FaceSenseNode(Node):
             self._publish_label_info()
         return SetParametersResult(successful=True)
 
+    # --- phase: models ------------------------------------------------------------------------
+
+    def _configure_models(self):
+        """Load and check every enabled model; stop between models when cancelled."""
+        self._pipeline = FacePipeline(self._pipeline_config, cancelled=self._cancelled)
+        self._perception = FacePerception(self._pipeline, self._tracking_config)
+
+    def _release_models(self):
+        self._pipeline = self._perception = None
+        _return_freed_memory()
+
+    def _model_files(self):
+        if self._pipeline is None:
+            return []
+        return [str(m.path) for m in self._pipeline.models.values()]
+
+    # --- phase: interfaces --------------------------------------------------------------------
+
+    def _configure_interfaces(self):
+        """Create the (lifecycle) output publishers and, once, the REP-155 outputs."""
+        self._outputs = {
+            'detections': self.create_lifecycle_publisher(
+                Detection2DArray, 'faces/detections', DETECTIONS_QOS),
+            'image': self.create_lifecycle_publisher(Image, 'faces/image', IMAGE_QOS),
+            'label_info': self.create_lifecycle_publisher(
+                LabelInfo, 'faces/label_info', LABEL_INFO_QOS),
+        }
+        if not self._hri_started:
+            # hri is read-only: made once, its per-face publishers released on cleanup.
+            self._hri_started = True
+            self._hri = self._start_hri(self._hri_wanted)
+        elif self._hri is not None:
+            self.get_logger().info(f'REP-155 face ids now {self._hri.prefix}_<track id>')
+
     def _start_hri(self, enabled: bool):
         if not enabled:
             return None
@@ -364,24 +469,49 @@ class FaceSenseNode(Node):
         self.get_logger().info(f'REP-155 on /humans/faces: face ids {hri.prefix}_<track id>')
         return hri
 
-    # --- input ------------------------------------------------------------------------------
+    def _release(self):
+        """Destroy the outputs, release the models: back to unconfigured (idempotent)."""
+        for publisher in self._outputs.values():
+            self.destroy_lifecycle_publisher(publisher)
+        if self._hri is not None and self._pipeline is not None:
+            self._hri.restart()
+        self._reset_configuration()
+        self._release_models()
 
     def _input_topic(self) -> str:
         return 'image_raw/compressed' if self._compressed else 'image_raw'
 
     def _offered_reliabilities(self):
-        topic = self.resolve_topic_name(self._input_topic())
         return [info.qos_profile.reliability
-                for info in self.get_publishers_info_by_topic(topic)]
+                for info in self.get_publishers_info_by_topic(self._input_topic_name)]
 
     def _subscribe(self):
         msg_type = CompressedImage if self._compressed else Image
         qos = QoSProfile(depth=self._input_depth, reliability=self._input_reliability.request(
             self._offered_reliabilities()))
+        # Our own line instead of rclpy's "offering incompatible QoS. No messages will be
+        # received from it", which reads as a failure while auto is about to follow.
+        events = SubscriptionEventCallbacks(incompatible_qos=self._on_incompatible_publisher)
         self._subscription = self.create_subscription(msg_type, self._input_topic(),
-                                                      self._on_image, qos)
-        # Kept for /diagnostics while paused (no subscription then).
-        self._input_topic_name = self._subscription.topic_name
+                                                      self._on_image, qos,
+                                                      event_callbacks=events)
+
+    def _on_incompatible_publisher(self, event):
+        if self._input_reliability.auto:
+            self.get_logger().info(
+                f'input: a new publisher of {self._input_topic_name} offers best_effort only; '
+                f'reliability auto re-subscribes to match it within {PUBLISHER_CHECK_PERIOD:g} s')
+        else:
+            self.get_logger().warning(
+                f'input: a publisher of {self._input_topic_name} offers QoS the '
+                f'{self._input_reliability.describe()} subscription cannot match: its frames '
+                'are not received (parameter reliability: auto or best_effort matches it)',
+                throttle_duration_sec=WARN_THROTTLE_SEC)
+
+    def _unsubscribe(self):
+        if self._subscription is not None:
+            self.destroy_subscription(self._subscription)
+            self._subscription = None
 
     def _check_publishers(self):
         # reliability auto: the publishers' offer is only read when subscribing (with
@@ -390,205 +520,219 @@ class FaceSenseNode(Node):
                 self._offered_reliabilities()):
             return
         before = self._input_reliability.describe()
-        self.destroy_subscription(self._subscription)
+        self._unsubscribe()
         self._subscribe()
         self.get_logger().info(f'input reliability {before} -> '
                                f'{self._input_reliability.describe()}: the publishers changed')
 
     def _on_image(self, msg):
         self._stats.count('input')
-        with self._frame_ready:
-            if self._pending is not None:
-                self._stats.count('dropped')
-            self._pending = msg
-            self._frame_ready.notify()
+        if self._frames is not None and self._frames.offer(msg):
+            self._stats.count('dropped')
 
     def _on_enable(self, request, response):
-        with self._frame_ready:
-            changed = request.data == self._paused
-            self._paused = not request.data
-            if self._paused:
-                self._pending = None
-        if changed and request.data:
-            self._subscribe()
-        elif changed and self._subscription is not None:
-            self.destroy_subscription(self._subscription)
-            self._subscription = None
+        changed = request.data != self._user_enabled
+        self._user_enabled = request.data
+        if changed and self.lifecycle_state == 'active':
+            if request.data:
+                self._subscribe()
+            else:
+                self._unsubscribe()
+                self._frames.clear()
         response.success = True
-        state = 'enabled' if request.data else 'paused'
-        response.message = state if changed else f'already {state}'
+        word = 'enabled' if request.data else 'paused'
+        response.message = word if changed else f'already {word}'
+        if self.lifecycle_state != 'active':
+            response.message += f' (takes effect when active; now {self.lifecycle_state})'
         self.get_logger().info(f'~/enable: {response.message}')
         return response
 
-    # --- processing -------------------------------------------------------------------------
+    # --- phase: workers -----------------------------------------------------------------------
 
-    def _work(self):
-        while True:
-            with self._frame_ready:
-                while not self._stopping and (self._paused or self._pending is None):
-                    self._frame_ready.wait()
-                if self._stopping:
-                    return
-                msg, self._pending = self._pending, None
-            self._process(msg)
+    def _start_workers(self):
+        self._frames = LatestWorker('facesense_worker', self._process)
+        # The annotated image is drawn and published on a thread of its own, newest frame only:
+        # a reliable 900 KB image to a reader on this machine going as UDP fragments held
+        # publish() for hundreds of ms (bench/NOTES.md section 12); that must not hold the next
+        # frame's detections.
+        self._annotations = LatestWorker('facesense_annotator', self._annotate)
+
+    def _stop_processing(self):
+        """Unsubscribe, stop the workers (each finishes the frame in hand); idempotent."""
+        if self._publishers_timer is not None:
+            self._publishers_timer.cancel()
+            self.destroy_timer(self._publishers_timer)
+            self._publishers_timer = None
+        self._unsubscribe()
+        for worker in (self._frames, self._annotations):
+            if worker is not None:
+                worker.stop(WORKER_JOIN_TIMEOUT_SEC)
+        self._frames = self._annotations = None
 
     def _process(self, msg):
+        """One frame: convert, perceive, publish (the worker thread's steps)."""
         start = time.perf_counter()
+        frame = self._convert(msg)
+        if frame is None:
+            return
+        converted = time.perf_counter()
+        result = self._perceive(frame, msg.header)
+        if result is None:
+            return
+        processed = time.perf_counter()
+        faces, timings = self._publish_outputs(msg.header, frame, result)
+        self._stats.frame_done(len(faces), {
+            'convert': converted - start,
+            'detect': timings.get('detect', 0.0),
+            'tracking': timings.get('tracking', 0.0),
+            'attributes': timings.get('attributes', 0.0),
+            'publish': time.perf_counter() - processed,
+        })
+
+    def _convert(self, msg):
+        """Return the frame as BGR, or None (counted, warned) when it is bad."""
         try:
             convert = compressed_msg_to_bgr if self._compressed else image_msg_to_bgr
-            frame = convert(msg, self._max_input_pixels)
+            return convert(msg, self._max_input_pixels)
         except ImageFormatError as e:
             self._stats.count('bad')
             if isinstance(e, OversizedImageError):
                 self._stats.count('oversized')
             self.get_logger().warning(f'frame skipped: {e}',
                                       throttle_duration_sec=WARN_THROTTLE_SEC)
-            return
-        converted = time.perf_counter()
-        stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+            return None
+
+    def _perceive(self, frame, header):
+        """Run detection, tracking and attributes; None (counted) when inference fails."""
+        stamp = header.stamp.sec + header.stamp.nanosec * 1e-9
         if stamp == 0.0:
             # Tracking needs time to advance: unstamped input gets the arrival time.
             stamp = self.get_clock().now().nanoseconds * 1e-9
         try:
-            with self._processing_lock:
-                faces = self._perception.process(frame, stamp)
-                timings = dict(self._perception.last_timings)
-                # Faces the detector missed this frame are still hidden in the image.
-                lost_boxes = list(self._perception.lost_boxes)
-                alive_ids = self._perception.active_ids
-                privacy_mode = self._tracking_config.privacy_mode
-                attention_limits = (self._tracking_config.attention_yaw,
-                                    self._tracking_config.attention_pitch)
+            with self._perception_lock:
+                perception = self._perception
+                return {
+                    'faces': perception.process(frame, stamp),
+                    'timings': dict(perception.last_timings),
+                    # Faces the detector missed this frame are still hidden in the image.
+                    'lost_boxes': list(perception.lost_boxes),
+                    'alive_ids': perception.active_ids,
+                    'tracking': self._tracking_config,
+                }
         except (RuntimeError, ValueError) as e:
             # OpenVINO reports inference failures as RuntimeError: skip the frame, go on.
             self._stats.count('failed')
             self.get_logger().error(f'frame failed: {e}', throttle_duration_sec=WARN_THROTTLE_SEC)
-            return
-        processed = time.perf_counter()
-        if not self.context.ok():
-            return
-        self._frame_id = msg.header.frame_id
-        self._detections_pub.publish(faces_to_detections(faces, msg.header, attention_limits))
+            return None
+
+    def _publish_outputs(self, header, frame, result):
+        """Publish detections, REP-155 and (if watched) the annotated image of one frame."""
+        faces, tracking = result['faces'], result['tracking']
+        attention_limits = (tracking.attention_yaw, tracking.attention_pitch)
+        self._frame_id = header.frame_id
+        self._outputs['detections'].publish(
+            faces_to_detections(faces, header, attention_limits))
         if self._hri is not None:
-            self._hri.publish(msg.header, frame, faces, alive_ids)
-        if self._image_pub.get_subscription_count() > 0:
-            with self._annotation_ready:
-                # An image not drawn yet is replaced: viewers want the newest frame.
-                self._annotation = (frame, faces, privacy_mode, lost_boxes, msg.header)
-                self._annotation_ready.notify()
-        done = time.perf_counter()
-        self._stats.frame_done(len(faces), {
-            'convert': converted - start,
-            'detect': timings.get('detect', 0.0),
-            'tracking': timings.get('tracking', 0.0),
-            'attributes': timings.get('attributes', 0.0),
-            'publish': done - processed,
-        })
+            self._hri.publish(header, frame, faces, result['alive_ids'])
+        if self._outputs['image'].get_subscription_count() > 0:
+            # An image not drawn yet is replaced: viewers want the newest frame.
+            self._annotations.offer((frame, faces, tracking.privacy_mode, result['lost_boxes'],
+                                     header))
+        return faces, result['timings']
 
-    def _annotate(self):
-        while True:
-            with self._annotation_ready:
-                # _stopping is set before destroy_node notifies this condition: seen here.
-                while not self._stopping and self._annotation is None:
-                    self._annotation_ready.wait()
-                if self._stopping:
-                    return
-                job, self._annotation = self._annotation, None
-            frame, faces, privacy_mode, hidden_boxes, header = job
-            annotated = annotate(frame, faces, privacy_mode, hidden_boxes=hidden_boxes)
-            if not self.context.ok():
-                return
-            self._image_pub.publish(bgr_to_image_msg(annotated, header))
-            self._stats.count('annotated')
+    def _annotate(self, job):
+        frame, faces, privacy_mode, hidden_boxes, header = job
+        annotated = annotate(frame, faces, privacy_mode, hidden_boxes=hidden_boxes)
+        self._outputs['image'].publish(bgr_to_image_msg(annotated, header))
+        self._stats.count('annotated')
 
-    # --- outputs ----------------------------------------------------------------------------
+    # --- outputs in every state ---------------------------------------------------------------
 
     def _publish_label_info(self):
-        header = Header(stamp=self.get_clock().now().to_msg(), frame_id=self._frame_id)
-        self._label_info_pub.publish(label_info(header,
-                                                self._pipeline_config.confidence_threshold))
-
-    def _model_files(self):
-        return [str(m.path) for m in self._pipeline.models.values()]
+        if self.lifecycle_state != 'active':
+            # Latched: published on activation with the threshold then in effect.
+            return
+        header = Header(stamp=self.get_clock().now().to_msg(),
+                        frame_id=getattr(self, '_frame_id', ''))
+        self._outputs['label_info'].publish(
+            label_info(header, self._pipeline_config.confidence_threshold))
 
     def _publish_diagnostics(self):
         seconds, window, totals = self._stats.take_window()
-        processed = window['processed']
-        with self._frame_ready:
-            paused = self._paused
-        values = {
-            'input fps': f'{window["input"] / seconds:.2f}',
-            'processed fps': f'{processed / seconds:.2f}',
-            'dropped frames': str(totals['dropped']),
-            'bad frames': str(totals['bad']),
-            'oversized frames': str(totals['oversized']),
-            'failed frames': str(totals['failed']),
-            'processed frames': str(totals['processed']),
-            'annotated frames': str(totals['annotated']),
-            'faces per frame': f'{window["faces"] / processed:.2f}' if processed else '0.00',
-            'paused': str(paused).lower(),
-            'input topic': self._input_topic_name,
-            'input reliability': self._input_reliability.describe(),
-            'model files': ', '.join(self._model_files()),
-            'device': self._pipeline_config.device,
-        }
-        for stage in STAGES:
-            mean_ms = window[stage] / processed * 1000.0 if processed else 0.0
-            values[f'latency {stage} ms'] = f'{mean_ms:.1f}'
+        state = NodeState(
+            lifecycle=self.lifecycle_state, paused=not self._user_enabled,
+            input_topic=self._input_topic_name,
+            input_reliability=(self._input_reliability.describe()
+                               if self._input_reliability is not None else ''),
+            model_files=tuple(self._model_files()),
+            device=self._pipeline_config.device if self._pipeline_config else '',
+            failure=self.failure)
+        level, message, values = diagnostic_report(seconds, window, totals, state)
         status = DiagnosticStatus(name=f'{self.get_fully_qualified_name()}: face perception',
-                                  hardware_id=self._pipeline_config.device)
-        if window['bad']:
-            status.level = DiagnosticStatus.WARN
-            status.message = f'{window["bad"]} bad input frames'
-        else:
-            status.level = DiagnosticStatus.OK
-            status.message = 'paused' if paused else 'running'
-        status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
+                                  hardware_id=state.device, level=getattr(DiagnosticStatus,
+                                                                          level),
+                                  message=message)
+        status.values = [KeyValue(key=k, value=v) for k, v in values]
         msg = DiagnosticArray(status=[status])
         msg.header.stamp = self.get_clock().now().to_msg()
         self._diagnostics_pub.publish(msg)
 
     def destroy_node(self):
-        """Stop the worker and the annotator (each finishes the frame in hand), then destroy."""
-        if not hasattr(self, '_worker'):
-            # __init__ failed before the worker existed (bad parameter or model).
-            super().destroy_node()
-            return
-        with self._frame_ready:
-            self._stopping = True
-            self._frame_ready.notify_all()
-        with self._annotation_ready:
-            self._annotation_ready.notify_all()
-        for thread in (self._worker, self._annotator):
-            if thread.is_alive():
-                thread.join(WORKER_JOIN_TIMEOUT_SEC)
+        """Stop the workers (each finishes the frame in hand), release, then destroy."""
+        if hasattr(self, '_frames'):
+            self._stop_processing()
+            self._release()
         super().destroy_node()
+
+
+def _spin_until_stopped(node: FaceSenseNode, stop: StopSignals):
+    executor = SingleThreadedExecutor(context=node.context)
+    executor.add_node(node)
+    try:
+        while not stop.requested and node.context.ok():
+            executor.spin_once(timeout_sec=SPIN_PERIOD_SEC)
+    finally:
+        executor.shutdown()
+
+
+def run(stop: StopSignals, args=None) -> int:
+    """Run the node until a stop request or shutdown; return the exit code (1: bad start-up)."""
+    if stop.requested:
+        return 0
+    # The signals are ours (StopSignals): ROS is shut down here, after the node is torn down.
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    core_logger = logging.getLogger(CORE_LOGGER)
+    handler = RclpyLogHandler(rclpy.logging.get_logger(NODE_NAME))
+    core_logger.addHandler(handler)
+    core_logger.setLevel(logging.INFO)
+    core_logger.propagate = False
+    node: Optional[FaceSenseNode] = None
+    code = 0
+    try:
+        node = FaceSenseNode(cancelled=lambda: stop.requested)
+        if node.autostart and not stop.requested:
+            if node.trigger_configure() != SUCCESS:
+                # The one line was logged by on_configure (nothing when a signal stopped it).
+                code = 0 if stop.requested else 1
+            elif not stop.requested:
+                node.trigger_activate()
+        if code == 0:
+            _spin_until_stopped(node, stop)
+    except (StartupError,) + STARTUP_ERRORS as e:
+        # Raised while declaring the parameters (a value outside its declared range).
+        rclpy.logging.get_logger(NODE_NAME).error(str(e))
+        code = 1
+    finally:
+        if node is not None:
+            node.destroy_node()
+        core_logger.removeHandler(handler)
+        rclpy.try_shutdown()
+    return code
 
 
 def main(args=None):
     """Run the node until Ctrl-C, SIGTERM or shutdown; exit 1 with one line on bad start-up."""
-    # rclpy's own handlers turn both SIGINT and SIGTERM into a clean shutdown of spin().
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.ALL)
-    core_logger = logging.getLogger(CORE_LOGGER)
-    core_logger.addHandler(RclpyLogHandler(rclpy.logging.get_logger(NODE_NAME)))
-    core_logger.setLevel(logging.INFO)
-    core_logger.propagate = False
-    node: Optional[FaceSenseNode] = None
-    failure = None
-    try:
-        node = FaceSenseNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except (StartupError,) + STARTUP_ERRORS as e:
-        failure = str(e)
-        rclpy.logging.get_logger(NODE_NAME).error(failure)
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    if failure is not None:
-        sys.exit(1)
+    sys.exit(run(StopSignals.install(), args))
 
 
 if __name__ == '__main__':

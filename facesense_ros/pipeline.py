@@ -23,7 +23,7 @@ by side on their share of the CPUs. No ROS.
 """
 
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -36,6 +36,10 @@ from .models import (ATTRIBUTE_MODEL_CLASSES, AttributeModel, check_frame, FaceD
 
 class ReloadNeeded(ValueError):
     """update() was given a configuration that needs the models compiled again."""
+
+
+class LoadCancelled(Exception):
+    """The ``cancelled`` callable given to FacePipeline said stop, between two models."""
 
 
 def crop_boxes(faces: Sequence[Face], frame_size, roi_scale: float) -> np.ndarray:
@@ -91,18 +95,23 @@ class FacePipeline:
     """Face detector + the optional attribute models, configured by PipelineConfig."""
 
     def __init__(self, config: Optional[PipelineConfig] = None, model_dir=None,
-                 download_missing: bool = True):
+                 download_missing: bool = True,
+                 cancelled: Optional[Callable[[], bool]] = None):
         """
         Find (or download), load and check every model that ``config`` enables.
 
         ``model_dir`` overrides ``config.model_dir``. Raises model_store.ModelError (one line,
-        naming the file and what was expected) when a model is missing or unfit.
+        naming the file and what was expected) when a model is missing or unfit, and
+        LoadCancelled when ``cancelled()`` is true before a model (a node being stopped while
+        it loads: one model's compilation cannot be interrupted, the next is not started).
         """
         config = config or PipelineConfig()
         self._config = config
         directory = str(model_dir) if model_dir else (config.model_dir or None)
 
         def load(kind, name, precisions, **options):
+            if cancelled is not None and cancelled():
+                raise LoadCancelled(f'stopped before loading {name}')
             xml = model_store.resolve(name, precisions, directory,
                                       download_missing=download_missing)
             return kind(xml, config.device, config.performance_hint, **options)

@@ -46,6 +46,10 @@ def generate_launch_description():
                               description='Input QoS: auto (reliable when every publisher of '
                                           'the topic is, else best_effort), best_effort or '
                                           'reliable.'),
+        DeclareLaunchArgument('autostart', default_value='true',
+                              description='true: facesense_node configures and activates '
+                                          'itself; false: it waits, unconfigured, for a '
+                                          'lifecycle manager (ros2 lifecycle set ...).'),
         DeclareLaunchArgument('model_dir', default_value='',
                               description='Directory with intel/<model>/<precision>/ files; '
                                           'empty: $FACESENSE_MODEL_DIR, then the cache.'),
@@ -62,6 +66,8 @@ def generate_launch_description():
                 LaunchConfiguration('params_file'),
                 {
                     'model_dir': ParameterValue(LaunchConfiguration('model_dir'), value_type=str),
+                    'autostart': ParameterValue(LaunchConfiguration('autostart'),
+                                                value_type=bool),
                     'input_transport': LaunchConfiguration('input_transport'),
                     'reliability': LaunchConfiguration('reliability'),
                 },

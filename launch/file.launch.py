@@ -78,7 +78,8 @@ def generate_launch_description():
             # reliability stays auto (the default): image_source publishes reliably, so the input
             # is reliable and loses no frame, with or without the shm profile (measured,
             # bench/NOTES.md section 10: with shm, reliable input is as fast as best-effort).
-            {'model_dir': ParameterValue(LaunchConfiguration('model_dir'), value_type=str)},
+            {'model_dir': ParameterValue(LaunchConfiguration('model_dir'), value_type=str),
+             'autostart': ParameterValue(LaunchConfiguration('autostart'), value_type=bool)},
         ])
     return LaunchDescription([
         DeclareLaunchArgument('source', description='Video file, image folder, image file or '
@@ -88,6 +89,10 @@ def generate_launch_description():
                               description='Start again at the end of a video or folder.'),
         DeclareLaunchArgument('namespace', default_value='file',
                               description='Namespace of both nodes and their topics.'),
+        DeclareLaunchArgument('autostart', default_value='true',
+                              description='true: facesense_node configures and activates '
+                                          'itself; false: it waits, unconfigured, for a '
+                                          'lifecycle manager (ros2 lifecycle set ...).'),
         DeclareLaunchArgument('model_dir', default_value='',
                               description='Directory with intel/<model>/<precision>/ files; '
                                           'empty: $FACESENSE_MODEL_DIR, then the cache.'),

@@ -74,13 +74,18 @@ def generate_launch_description():
             # reliability stays auto (the default): usb_cam publishes reliably, so the input
             # is reliable and loses no frame, with or without the shm profile (measured,
             # bench/NOTES.md section 10: with shm, reliable input is as fast as best-effort).
-            {'model_dir': ParameterValue(LaunchConfiguration('model_dir'), value_type=str)},
+            {'model_dir': ParameterValue(LaunchConfiguration('model_dir'), value_type=str),
+             'autostart': ParameterValue(LaunchConfiguration('autostart'), value_type=bool)},
         ])
     return LaunchDescription([
         DeclareLaunchArgument('namespace', default_value='camera',
                               description='Namespace of the camera, the node and rviz2.'),
         DeclareLaunchArgument('video_device', default_value='/dev/video0',
                               description='V4L2 device of the webcam.'),
+        DeclareLaunchArgument('autostart', default_value='true',
+                              description='true: facesense_node configures and activates '
+                                          'itself; false: it waits, unconfigured, for a '
+                                          'lifecycle manager (ros2 lifecycle set ...).'),
         DeclareLaunchArgument('model_dir', default_value='',
                               description='Directory with intel/<model>/<precision>/ files; '
                                           'empty: $FACESENSE_MODEL_DIR, then the cache.'),

@@ -114,3 +114,6 @@ def test_best_effort_publisher_matches_then_reliable_again(tester, node):
     log = node.output()
     assert 'input reliability reliable (auto) -> best_effort (auto)' in log, log
     assert 'input reliability best_effort (auto) -> reliable (auto)' in log, log
+    # Before the switch: our one line, not rclpy's "No messages will be received from it".
+    assert 'offering incompatible QoS' not in log, log
+    assert 'offers best_effort only; reliability auto re-subscribes' in log, log

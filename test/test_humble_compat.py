@@ -34,6 +34,7 @@ import pytest
 import rclpy
 import rclpy.client
 import rclpy.executors
+import rclpy.lifecycle
 import rclpy.node
 import rclpy.publisher
 import rclpy.subscription
@@ -44,17 +45,22 @@ PYENV_PYTHON310 = Path('~/.pyenv/versions/3.10.13/bin/python3.10').expanduser()
 # Read in rclpy's humble branch (rclpy/rclpy/*.py at 3.3.15), per module or class.
 HUMBLE_RCLPY = {
     'rclpy': {'Context', 'create_node', 'init', 'logging', 'shutdown', 'spin', 'spin_once',
-              'try_shutdown', 'client', 'executors', 'node', 'publisher', 'qos', 'signals',
-              'subscription'},
+              'try_shutdown', 'client', 'executors', 'lifecycle', 'node', 'publisher', 'qos',
+              'signals', 'subscription'},
     'rclpy.duration': {'Duration'},
     'rclpy.exceptions': {'ParameterException'},
     'rclpy.executors': {'ExternalShutdownException', 'SingleThreadedExecutor'},
+    # rclpy/rclpy/lifecycle/__init__.py at 3.3.15 (TransitionCallbackReturn: the pybind enum).
+    'rclpy.lifecycle': {'LifecycleNode', 'LifecycleState', 'TransitionCallbackReturn'},
     'rclpy.logging': {'get_logger'},
     'rclpy.node': {'Node'},
     'rclpy.parameter': {'Parameter'},
     'rclpy.qos': {'DurabilityPolicy', 'QoSProfile', 'ReliabilityPolicy'},
+    # rclpy/rclpy/qos_event.py at 3.3.15 (Iron renamed the module event_handler).
+    'rclpy.qos_event': {'SubscriptionEventCallbacks'},
     'rclpy.signals': {'SignalHandlerOptions'},
-    'Node': {'add_on_set_parameters_callback', 'context', 'count_publishers', 'create_client',
+    'Node': {'add_on_set_parameters_callback', 'context', 'count_publishers', 'count_subscribers',
+             'create_client',
              'create_guard_condition', 'create_publisher', 'create_service', 'create_subscription',
              'create_timer',
              'declare_parameter', 'declare_parameters', 'destroy_client', 'destroy_node',
@@ -63,24 +69,36 @@ HUMBLE_RCLPY = {
              'get_parameters', 'get_publishers_info_by_topic', 'get_topic_names_and_types',
              'resolve_topic_name',
              'set_parameters'},
+    # LifecycleNodeMixin's methods in rclpy/rclpy/lifecycle/node.py at 3.3.15.
+    'LifecycleNode': {'create_lifecycle_publisher', 'destroy_lifecycle_publisher',
+                      'trigger_activate', 'trigger_cleanup', 'trigger_configure',
+                      'trigger_deactivate', 'trigger_shutdown'},
+    'TransitionCallbackReturn': {'SUCCESS', 'FAILURE', 'ERROR'},
     'Publisher': {'get_subscription_count', 'publish', 'topic_name', 'wait_for_all_acked'},
     # Not get_publisher_count: Humble's Subscription has no such method.
-    'Subscription': {'topic_name'},
+    # callback: also Service's (read by node.py's ChangeState guard), set in its __init__.
+    'Subscription': {'callback', 'topic_name'},
     'GuardCondition': {'trigger'},
     'Executor': {'add_node', 'context', 'shutdown', 'spin', 'spin_once'},
     'Client': {'call', 'call_async', 'service_is_ready'},
     'ReliabilityPolicy': {'RELIABLE', 'BEST_EFFORT'},
     'DurabilityPolicy': {'TRANSIENT_LOCAL', 'VOLATILE'},
-    'SignalHandlerOptions': {'ALL'},
+    'SignalHandlerOptions': {'ALL', 'NO'},
 }
+# A lifecycle node is a Node too.
+HUMBLE_RCLPY['LifecycleNode'] |= HUMBLE_RCLPY['Node']
 # Used only where hasattr() finds them (facesense_ros/input_qos.py), so absent on Humble.
 FEATURE_DETECTED = {'BEST_AVAILABLE'}
+# Imported where they exist, else from where Humble has them (HUMBLE_RCLPY): node.py.
+NEWER_WITH_FALLBACK = {('rclpy.event_handler', 'SubscriptionEventCallbacks')}
 # Classes whose instances the code uses: any attribute read that one of them has is checked.
-CLASSES = {'Node': rclpy.node.Node, 'Publisher': rclpy.publisher.Publisher,
+CLASSES = {'Node': rclpy.node.Node, 'LifecycleNode': rclpy.lifecycle.LifecycleNode,
+           'Publisher': rclpy.publisher.Publisher,
            'Subscription': rclpy.subscription.Subscription,
            'Executor': rclpy.executors.SingleThreadedExecutor, 'Client': rclpy.client.Client}
 # Enums, read as Enum.MEMBER: those reads are checked.
-ENUMS = ('ReliabilityPolicy', 'DurabilityPolicy', 'SignalHandlerOptions')
+ENUMS = ('ReliabilityPolicy', 'DurabilityPolicy', 'SignalHandlerOptions',
+         'TransitionCallbackReturn')
 
 
 def _sources():
@@ -170,8 +188,8 @@ def test_rclpy_api_used_exists_in_humble():
         attributes |= found_attributes
         own |= {n.name for n in ast.walk(tree)
                 if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-    unchecked = {f'{module}.{name}' for module, name in imports
-                 if name not in HUMBLE_RCLPY.get(module, ()) | FEATURE_DETECTED}
+    unchecked = {f'{module}.{name}' for module, name in imports - NEWER_WITH_FALLBACK
+                 if name not in HUMBLE_RCLPY.get(module, set()) | FEATURE_DETECTED}
     # Methods and members of rclpy's classes that the code reads (our own methods of the same
     # name, e.g. RosTester.list_parameters, are not rclpy's).
     for owner, cls in CLASSES.items():

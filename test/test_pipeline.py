@@ -28,7 +28,7 @@ from facesense_ros import sample_frames
 from facesense_ros.config import PipelineConfig
 from facesense_ros.face import Face
 from facesense_ros.model_store import ModelError
-from facesense_ros.pipeline import crop_boxes, FacePipeline, ReloadNeeded
+from facesense_ros.pipeline import crop_boxes, FacePipeline, LoadCancelled, ReloadNeeded
 import numpy as np
 import pytest
 from reference import EMOTIONS_FILE, iou, ReferencePipeline
@@ -211,3 +211,18 @@ def test_wrong_file_fails_at_construction_naming_it(model_dir, tmp_path, monkeyp
     with pytest.raises(ModelError, match='face-detection-retail-0004.*not found'):
         FacePipeline(PipelineConfig(detector='face-detection-retail-0004'),
                      download_missing=False)
+
+
+def test_loading_stops_between_models_when_cancelled(model_dir):
+    asked = []
+
+    def cancelled():
+        # False before the detector, true from the next model on: a stop while it compiled.
+        asked.append(len(asked))
+        return len(asked) > 1
+    config = PipelineConfig(model_dir=str(model_dir))
+    with pytest.raises(LoadCancelled, match='age-gender'):
+        FacePipeline(config, cancelled=cancelled)
+    # Asked once per model started, not again after the stop.
+    assert asked == [0, 1]
+    assert FacePipeline(config, cancelled=lambda: False).detector is not None

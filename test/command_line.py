@@ -22,15 +22,21 @@ test's environment (dev/setup.bash: the venv's ``ros2``, loopback-only discovery
 
 import os
 from pathlib import Path
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
+from typing import Dict, Optional
 
 import cv2
 from facesense_ros.sample_frames import astronaut
 import rosutil
+
+README = rosutil.ROOT / 'README.md'
+# What ros2cli prints when the graph does not show the node (yet): worth another try.
+NODE_NOT_FOUND = 'Node not found'
 
 # Model compilation, discovery and the daemon's start on a shared, busy machine.
 STARTUP_TIMEOUT = 180.0
@@ -38,6 +44,35 @@ STARTUP_TIMEOUT = 180.0
 COMMAND_TIMEOUT = 60.0
 # Between retries of a command that waits for the graph (a node not yet discovered).
 RETRY_PERIOD = 1.0
+
+
+def readme_lines():
+    """Every command of README.md: code block lines and `inline code` that starts a command."""
+    text = README.read_text()
+    lines = []
+    for block in re.findall(r'```bash\n(.*?)```', text, flags=re.S):
+        lines += [line.split('  #')[0].strip() for line in block.splitlines()]
+    lines += re.findall(r'`((?:ros2|facesense_models) [^`]*)`', text)
+    return [line for line in lines if line and not line.startswith('#')]
+
+
+README_LINES = readme_lines()
+
+
+def readme(line: str) -> str:
+    """Return README's ``line`` (failing when README no longer has it)."""
+    assert line in README_LINES, f'README.md no longer has: {line}'
+    return line
+
+
+def on_node(command: str, timeout: float = COMMAND_TIMEOUT) -> subprocess.CompletedProcess:
+    """
+    Run a command that addresses a node until ros2cli finds the node; return the last result.
+
+    The daemon's view of the graph can miss a node for a moment on a busy machine; what the
+    node itself answered is returned as it is, never retried.
+    """
+    return run_until(command, lambda d: NODE_NOT_FOUND not in d.stdout, timeout=timeout)
 
 
 def write_photo() -> Path:
@@ -73,11 +108,12 @@ def run_until(command: str, predicate, timeout: float = STARTUP_TIMEOUT):
 class Background:
     """A command line running in its own session, stopped with Ctrl-C's SIGINT to its group."""
 
-    def __init__(self, command: str):
+    def __init__(self, command: str, env: Optional[Dict[str, str]] = None):
         self.command = command
         self._log = tempfile.NamedTemporaryFile(prefix='ros2cli-', suffix='.log', delete=False)
         self.process = subprocess.Popen(['bash', '-c', f'exec {command}'], stdout=self._log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+                                        stderr=subprocess.STDOUT, start_new_session=True,
+                                        env=env)
 
     @property
     def output(self) -> str:
@@ -101,3 +137,10 @@ class Background:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         return self.process.returncode
+
+
+# README's managed-node lines, run as written by test_ros2_lifecycle.py (comments dropped).
+README_LIFECYCLE = ('ros2 run facesense_ros facesense_node --ros-args -p autostart:=false',
+                    'ros2 lifecycle set /facesense configure',
+                    'ros2 lifecycle set /facesense activate',
+                    'ros2 lifecycle get /facesense')

@@ -30,14 +30,14 @@ import re
 import subprocess
 import time
 
-from command_line import (Background, COMMAND_TIMEOUT, RETRY_PERIOD, ros2_executable, run,
+from command_line import (Background, COMMAND_TIMEOUT, on_node, README, readme,
+                          README_LIFECYCLE, README_LINES, RETRY_PERIOD, ros2_executable, run,
                           run_until, STARTUP_TIMEOUT, write_photo)
 import processes
 import psutil
 import pytest
 import rosutil
 
-README = rosutil.ROOT / 'README.md'
 # README's commands in this order; each test below runs one of them (looked up by its text, so
 # that an edit of README that changes a line fails here until the test follows it).
 README_ECHO = 'ros2 topic echo /camera/faces/detections'
@@ -59,7 +59,7 @@ NOT_RUN = {
 }
 # Tools named in README's prose (`ros2 run`), not command lines; the tests below run them.
 PROSE = {'ros2 run', 'ros2 launch', 'ros2 param', 'ros2 param set', 'ros2 topic echo',
-         'ros2 service call', 'ros2 pkg prefix'}
+         'ros2 lifecycle', 'ros2 service call', 'ros2 pkg prefix'}
 # README's bare console-script lines that test_dev_shell_gives_readmes_bare_commands runs.
 README_BARE = ('facesense_models list', 'facesense_models path face-detection-0102')
 NAMESPACE = 'camera'
@@ -68,25 +68,6 @@ NODE = f'/{NAMESPACE}/facesense'
 FPS = '2.0'
 # The daemon's XML-RPC port is this plus ROS_DOMAIN_ID (ros2cli/daemon/__init__.py).
 DAEMON_BASE_PORT = 11511
-
-
-def readme_lines():
-    """Every command of README.md: code block lines and `inline code` that starts a command."""
-    text = README.read_text()
-    lines = []
-    for block in re.findall(r'```bash\n(.*?)```', text, flags=re.S):
-        lines += [line.split('  #')[0].strip() for line in block.splitlines()]
-    lines += re.findall(r'`((?:ros2|facesense_models) [^`]*)`', text)
-    return [line for line in lines if line and not line.startswith('#')]
-
-
-README_LINES = readme_lines()
-
-
-def readme(line: str) -> str:
-    """Return README's ``line`` (failing when README no longer has it)."""
-    assert line in README_LINES, f'README.md no longer has: {line}'
-    return line
 
 
 @pytest.fixture(scope='module')
@@ -208,10 +189,17 @@ def test_daemon_listens_on_loopback_only(launched):
     """The daemon that ``ros2 node list`` starts: its XML-RPC port on 127.0.0.1 alone."""
     run_until('ros2 node list', lambda d: NODE in d.stdout.split())
     # Started by the line above unless it had to fall back to a direct query; started here then.
-    run('ros2 daemon start')
+    run_until('ros2 daemon start', lambda d: 'running' in run('ros2 daemon status').stdout)
     port = DAEMON_BASE_PORT + int(os.environ['ROS_DOMAIN_ID'])
-    listening = [c for c in psutil.net_connections(kind='inet')
-                 if c.status == psutil.CONN_LISTEN and c.laddr.port == port]
+
+    def sockets():
+        return [c for c in psutil.net_connections(kind='inet')
+                if c.status == psutil.CONN_LISTEN and c.laddr.port == port]
+
+    deadline = time.monotonic() + COMMAND_TIMEOUT
+    while not sockets() and time.monotonic() < deadline:
+        time.sleep(RETRY_PERIOD)
+    listening = sockets()
     assert listening, f'no ros2 daemon listening on port {port}'
     assert {c.laddr.ip for c in listening} == {'127.0.0.1'}
     # Its own DDS participant discovers as the environment that started it says: loopback.
@@ -231,11 +219,11 @@ def test_param_get_set_and_a_refused_value(launched):
     assert done.returncode == 0, done.stdout
     assert done.stdout.strip() == 'Set parameter successful'
     # Out of the descriptor's range 0.0..1.0: refused, the value kept.
-    done = run(f'ros2 param set {NODE} confidence_threshold 1.5')
+    done = on_node(f'ros2 param set {NODE} confidence_threshold 1.5')
     assert done.stdout.startswith('Setting parameter failed'), done.stdout
     assert 'confidence_threshold' in done.stdout
-    assert run(get).stdout.strip() == 'Double value is: 0.6'
-    assert run(f'ros2 param set {NODE} confidence_threshold 0.5').returncode == 0
+    assert on_node(get).stdout.strip() == 'Double value is: 0.6'
+    assert on_node(f'ros2 param set {NODE} confidence_threshold 0.5').returncode == 0
 
 
 def test_service_call_enable(launched):
@@ -289,10 +277,11 @@ def test_dev_shell_gives_readmes_bare_commands(model_dir):
 
 
 def test_every_readme_ros2_line_is_run_or_says_why():
-    run_here = {README_ECHO, README_LISTENER, README_PREFIX, README_NODE_LIST, *README_BARE}
+    run_here = {README_ECHO, README_LISTENER, README_PREFIX, README_NODE_LIST, *README_BARE,
+                *README_LIFECYCLE}
     for line in README_LINES:
         if not line.startswith(('ros2 ', 'PROFILE=$(ros2', 'facesense_models ')):
             continue
         covered = line in run_here or line in PROSE \
             or any(line.startswith(known) for known in NOT_RUN)
-        assert covered, f'README line neither run by test_ros2cli.py nor in NOT_RUN: {line}'
+        assert covered, f'README line run by no test_ros2*.py and not in NOT_RUN: {line}'

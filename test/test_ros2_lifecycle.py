@@ -69,7 +69,8 @@ def transition(label: str):
 
 def quiet() -> bool:
     """Return whether no detection came within a few of image_source's frames."""
-    return 'bbox' not in run(f'timeout {QUIET_ECHO_SECONDS} {DETECTIONS}').stdout
+    # Ctrl-C's signal ends echo (SIGTERM, timeout's default, may not); KILL 10 s later if not.
+    return 'bbox' not in run(f'timeout -s INT -k 10 {QUIET_ECHO_SECONDS} {DETECTIONS}').stdout
 
 
 def test_every_transition_from_the_command_line(managed):

@@ -81,6 +81,13 @@ ROS2_PACKAGES=(launch/launch launch/launch_xml launch/launch_yaml launch/launch_
   ros2cli/ros2param ros2cli/ros2topic ros2cli/ros2lifecycle
   launch_ros/launch_ros launch_ros/ros2launch launch_ros/launch_testing_ros)
 ROS2_STAMP="$VENV/.stamp-ros2-tools"
+for ARCHIVE in "${ROS2_ARCHIVES[@]}"; do
+  [ -f "$ROS2_VENDOR/$ARCHIVE-$FS_ROS2_BRANCH.tar.gz" ] || {
+    echo "make env: $ROS2_VENDOR/$ARCHIVE-$FS_ROS2_BRANCH.tar.gz is missing" \
+      "(launch and ros2cli come from there; FACESENSE_ROS2_VENDOR names another folder)" >&2
+    exit 1
+  }
+done
 ROS2_WANTED="$FS_ROS2_BRANCH $(cd "$ROS2_VENDOR" && sha256sum \
   "${ROS2_ARCHIVES[@]/%/-$FS_ROS2_BRANCH.tar.gz}" | cut -c1-16 | tr '\n' ' ')"
 if [ ! -f "$ROS2_STAMP" ] || [ "$(cat "$ROS2_STAMP")" != "$ROS2_WANTED" ]; then

@@ -9,6 +9,8 @@ case $_fs_distro in
     FS_REQUIREMENTS=dev/requirements.txt
     # Kilted's wheels are cp311, the Python of these Debian 12 machines.
     FS_PYTHON=${PYTHON:-python3}
+    # launch and ros2cli from ../shared/vendor/ros2 (no kilted branch there; docs/distros.md).
+    FS_ROS2_BRANCH=${FACESENSE_ROS2_BRANCH:-rolling}
     ;;
   jazzy)
     FS_SUFFIX=-jazzy
@@ -21,6 +23,7 @@ case $_fs_distro in
     else
       FS_PYTHON=${PYTHON:-python3.12}
     fi
+    FS_ROS2_BRANCH=${FACESENSE_ROS2_BRANCH:-jazzy}
     ;;
   *)
     echo "DISTRO=$_fs_distro: expected kilted (the default) or jazzy" >&2

@@ -34,12 +34,26 @@ if [ ! -f "$VENV/.stamp-requirements" ] || [ "$FS_REQUIREMENTS" -nt "$VENV/.stam
     | xargs -r sed -i -E \
     -e "s#/opt/python/cp3[0-9]+-cp3[0-9]+/include/python3\.[0-9]+#$PYINC#g" \
     -e "s#/opt/python/cp3[0-9]+-cp3[0-9]+/lib/python3\.[0-9]+/site-packages/numpy/_core/include#$NPINC#g"
-  rm -f "$VENV"/.stamp-*_msgs
+  rm -f "$VENV"/.stamp-*_msgs "$VENV"/.stamp-ros2-tools
   touch "$VENV/.stamp-requirements"
 fi
 
 # shellcheck disable=SC1091
 source "$VENV/bin/activate"
+
+# Build the message package in folder $1 with cmake into the venv (named $2, stamped), like a
+# colcon build of it would; the build tree goes under $FS_BUILD, never into the source.
+build_interface() {
+  local src=$1 name=$2 log=$FS_BUILD-$2.log
+  say "building $name into the venv"
+  mkdir -p "$FS_BUILD"
+  cmake -S "$src" -B "$FS_BUILD/$name" -DCMAKE_INSTALL_PREFIX="$VENV" \
+    -DPython3_EXECUTABLE="$VENV/bin/python" -DBUILD_TESTING=OFF > "$log" 2>&1 \
+    && cmake --build "$FS_BUILD/$name" -j2 >> "$log" 2>&1 \
+    && cmake --install "$FS_BUILD/$name" >> "$log" 2>&1 \
+    || { tail -30 "$log"; exit 1; }
+  rm -f "$log"
+}
 
 # Our development copies of message packages that have no wheel (dev/interfaces/*, behind a
 # COLCON_IGNORE so they never shadow the real ones in a user's workspace), built into the venv.
@@ -49,17 +63,55 @@ for IF_SRC in dev/interfaces/*/; do
   [ -f "$IF_SRC/package.xml" ] || continue
   STAMP="$VENV/.stamp-$IF_NAME"
   if [ ! -f "$STAMP" ] || [ -n "$(find "$IF_SRC" -newer "$STAMP" -type f)" ]; then
-    say "building $IF_NAME into the venv"
-    LOG=$FS_BUILD-$IF_NAME.log
-    cmake -S "$IF_SRC" -B "$FS_BUILD/$IF_NAME" -DCMAKE_INSTALL_PREFIX="$VENV" \
-      -DPython3_EXECUTABLE="$VENV/bin/python" -DBUILD_TESTING=OFF > "$LOG" 2>&1 \
-      && cmake --build "$FS_BUILD/$IF_NAME" -j2 >> "$LOG" 2>&1 \
-      && cmake --install "$FS_BUILD/$IF_NAME" >> "$LOG" 2>&1 \
-      || { tail -30 "$LOG"; exit 1; }
-    rm -f "$LOG"
+    build_interface "$IF_SRC" "$IF_NAME"
     touch "$STAMP"
   fi
 done
+
+# launch, launch_testing, launch_ros and the ros2 command line: pure Python, but not on PyPI.
+# Installed from the source archives of ../shared/vendor/ros2 (its README; never the network),
+# the branch chosen per distro in dev/distro.bash ($FS_ROS2_BRANCH, docs/distros.md says why),
+# unpacked and built under $FS_BUILD since that folder may be read-only. Their PyPI
+# dependencies are pinned in dev/requirements*.txt. A user's ROS install has all of this.
+ROS2_VENDOR=${FACESENSE_ROS2_VENDOR:-$ROOT/../shared/vendor/ros2}
+ROS2_ARCHIVES=(launch launch_ros ros2cli rosidl_runtime_py rcl_interfaces)
+ROS2_PACKAGES=(launch/launch launch/launch_xml launch/launch_yaml launch/launch_testing
+  rosidl_runtime_py
+  ros2cli/ros2cli ros2cli/ros2pkg ros2cli/ros2run ros2cli/ros2node ros2cli/ros2service
+  ros2cli/ros2param ros2cli/ros2topic ros2cli/ros2lifecycle
+  launch_ros/launch_ros launch_ros/ros2launch launch_ros/launch_testing_ros)
+ROS2_STAMP="$VENV/.stamp-ros2-tools"
+for ARCHIVE in "${ROS2_ARCHIVES[@]}"; do
+  [ -f "$ROS2_VENDOR/$ARCHIVE-$FS_ROS2_BRANCH.tar.gz" ] || {
+    echo "make env: $ROS2_VENDOR/$ARCHIVE-$FS_ROS2_BRANCH.tar.gz is missing" \
+      "(launch and ros2cli come from there; FACESENSE_ROS2_VENDOR names another folder)" >&2
+    exit 1
+  }
+done
+ROS2_WANTED="$FS_ROS2_BRANCH $(cd "$ROS2_VENDOR" && sha256sum \
+  "${ROS2_ARCHIVES[@]/%/-$FS_ROS2_BRANCH.tar.gz}" | cut -c1-16 | tr '\n' ' ')"
+if [ ! -f "$ROS2_STAMP" ] || [ "$(cat "$ROS2_STAMP")" != "$ROS2_WANTED" ]; then
+  say "installing launch and ros2cli ($FS_ROS2_BRANCH) from $ROS2_VENDOR"
+  SRC=$ROOT/$FS_BUILD/ros2-sources
+  rm -rf "$SRC" && mkdir -p "$SRC"
+  # colcon crawls the workspace: these are not ours to build.
+  touch "$SRC/COLCON_IGNORE"
+  for ARCHIVE in "${ROS2_ARCHIVES[@]}"; do
+    tar -xzf "$ROS2_VENDOR/$ARCHIVE-$FS_ROS2_BRANCH.tar.gz" -C "$SRC"
+  done
+  # The folders were read-only in the archive's copy only if the archive said so: be sure the
+  # build may write its egg-info beside the sources.
+  chmod -R u+w "$SRC"
+  LOG=$FS_BUILD-ros2-tools.log
+  # --no-deps: every dependency is pinned in the requirements file; --no-build-isolation: built
+  # with the venv's pinned setuptools and wheel, offline.
+  (cd "$SRC" && "$VENV/bin/python" -m pip install --disable-pip-version-check --no-deps \
+    --no-build-isolation --no-index "${ROS2_PACKAGES[@]/#/./}") > "$LOG" 2>&1 \
+    || { tail -30 "$LOG"; exit 1; }
+  rm -f "$LOG"
+  build_interface "$SRC/rcl_interfaces/composition_interfaces" composition_interfaces
+  echo "$ROS2_WANTED" > "$ROS2_STAMP"
+fi
 
 # colcon exactly as users run it; --symlink-install so edits need no rebuild.
 INSTALL=$FS_INSTALL

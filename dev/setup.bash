@@ -19,6 +19,11 @@ export RMW_IMPLEMENTATION=${RMW_IMPLEMENTATION:-rmw_fastrtps_cpp}
 export ROS_DISTRO=$FS_DISTRO
 # The colcon install directory of this distro: the tests run the console scripts from it.
 export FACESENSE_INSTALL_DIR=$_fs_root/$FS_INSTALL
+# Our console scripts by their bare names, as README shows them (facesense_models list, ...):
+# an ament_python package installs them in lib/<package>, where `ros2 run` finds them but the
+# overlay's setup script puts nothing on PATH. Added once, however often this file is sourced.
+_fs_lib=$FACESENSE_INSTALL_DIR/facesense_ros/lib/facesense_ros
+case ":$PATH:" in *":$_fs_lib:"*) ;; *) export PATH="$_fs_lib:$PATH";; esac
 # These machines must never discover (or multicast) beyond loopback. Jazzy and Kilted read
 # ROS_AUTOMATIC_DISCOVERY_RANGE; Jazzy's rcl warns at every process start when the older
 # ROS_LOCALHOST_ONLY is set as well (Kilted ignores it), so that one is left out.
@@ -30,4 +35,4 @@ if [ -z "${FACESENSE_MODEL_DIR:-}" ] && [ -d "$_fs_root/../shared/models/intel" 
   export FACESENSE_MODEL_DIR=$(cd "$_fs_root/../shared/models" && pwd)
 fi
 export PYTHONDONTWRITEBYTECODE=1
-unset _fs_root _fs_u FS_SUFFIX FS_REQUIREMENTS FS_PYTHON FS_DISTRO FS_VENV FS_BUILD FS_INSTALL FS_LOG
+unset _fs_root _fs_u _fs_lib FS_SUFFIX FS_REQUIREMENTS FS_PYTHON FS_DISTRO FS_VENV FS_BUILD FS_INSTALL FS_LOG FS_ROS2_BRANCH

@@ -14,6 +14,7 @@
 
 """Shared fixtures: the real models and loopback-only ROS for every test."""
 
+import logging
 import os
 from pathlib import Path
 import sys
@@ -28,6 +29,11 @@ import processes  # noqa: E402, I100 (found through the path above)
 # the variable its distro reads.
 processes.loopback_env(os.environ)
 os.environ.setdefault('ROS_DOMAIN_ID', str(os.getpid() % 90 + 5))
+
+# launch_testing's pytest plugin imports launch.logging, whose logger class makes every logger
+# created afterwards stop propagating to the root logger, where caplog listens. Our core's
+# logger (created at first use) propagates as it does in any other program.
+logging.getLogger('facesense_ros').propagate = True
 
 REQUIRED_MODELS = (
     'intel/face-detection-0102',

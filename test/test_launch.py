@@ -15,7 +15,8 @@
 """
 launch/ and config/ without launch installed: they compile, reference real files, and agree.
 
-The launch files themselves run in test_launch_testing.py where launch_testing imports.
+file.launch.py itself runs in test_launch_testing.py (launch_testing) and test_ros2cli.py
+(``ros2 launch``).
 """
 
 import ast

@@ -15,9 +15,11 @@
 """
 launch/file.launch.py run by launch_testing: image_source -> facesense_node -> detections.
 
-Runs where launch_testing imports (a ROS install with the package built and sourced, e.g.
-``colcon test``); skipped elsewhere. Kept apart from test_launch.py because launch_testing's
-pytest plugin collects a module with a launch test as a launch test only.
+Runs on a ROS install with the package built and sourced (``colcon test``) and in both
+development environments, where ``make env`` installs launch, launch_testing and launch_ros
+from ../shared/vendor/ros2: it fails, never skips, without them. Kept apart from
+test_launch.py because launch_testing's pytest plugin collects a module with a launch test as
+a launch test only.
 """
 
 import os
@@ -28,16 +30,15 @@ import unittest
 import cv2
 from facesense_ros.conversions import detections_to_records
 from facesense_ros.sample_frames import astronaut
+import launch
+import launch_testing
+import launch_testing.actions
+import launch_testing.asserts
 import pytest
 import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from vision_msgs.msg import Detection2DArray
 
-launch_testing = pytest.importorskip('launch_testing', reason='launch_testing needs ROS')
-pytest.importorskip('launch_testing.actions')
-pytest.importorskip('launch_testing.asserts')
-launch = pytest.importorskip('launch')
-pytest.importorskip('launch_ros')
 
 NAMESPACE = 'launch_test'
 # Model compilation plus discovery on a busy machine.
@@ -57,7 +58,9 @@ def generate_test_description():
     included = IncludeLaunchDescription(
         PythonLaunchDescriptionSource(PathJoinSubstitution(
             [FindPackageShare('facesense_ros'), 'launch', 'file.launch.py'])),
-        launch_arguments={'source': image, 'fps': '2.0', 'namespace': NAMESPACE,
+        # shm false: the shipped profile leaves UDP on every interface, and every process
+        # here stays on loopback (dev/processes.py; test_launch.py checks the shm branch).
+        launch_arguments={'source': image, 'fps': '2.0', 'namespace': NAMESPACE, 'shm': 'false',
                           'model_dir': os.environ.get('FACESENSE_MODEL_DIR', '')}.items())
     return launch.LaunchDescription([included, launch_testing.actions.ReadyToTest()])
 

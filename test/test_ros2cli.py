@@ -33,6 +33,8 @@ import time
 from command_line import (Background, COMMAND_TIMEOUT, on_node, README, readme,
                           README_LIFECYCLE, README_LINES, RETRY_PERIOD, ros2_executable, run,
                           run_until, STARTUP_TIMEOUT, write_photo)
+from facesense_ros.gallery import Gallery
+import numpy as np
 import processes
 import psutil
 import pytest
@@ -276,9 +278,70 @@ def test_dev_shell_gives_readmes_bare_commands(model_dir):
     assert Path(path.stdout.strip()).is_file()
 
 
+# README's identity lines (section "Identity"), in its order.
+README_IDENTITY_NODE = 'ros2 run facesense_ros facesense_node --ros-args -p identity:=true'
+README_FACES = (
+    'ros2 run facesense_ros facesense_faces list',
+    'ros2 run facesense_ros facesense_faces enroll "Ada Lovelace" ada1.jpg ada2.jpg',
+    'ros2 run facesense_ros facesense_faces name 3 "Ada Lovelace"',
+    'ros2 run facesense_ros facesense_faces merge 3 7',
+    'ros2 run facesense_ros facesense_faces forget 5',
+    'ros2 run facesense_ros facesense_faces export faces.json',
+)
+IDENTITIES = rosutil.ROOT.parent / 'shared' / 'data' / 'identities'
+# Persons already in the gallery before README's lines run, so that its ids 3, 5 and 7 exist.
+PRESET_PERSONS = 7
+
+
+def test_readme_identity_lines(tmp_path):
+    """
+    Run README's identity lines as written, in a gallery of a home of their own.
+
+    The node with ``identity:=true`` creates the gallery (0600) and says where; then the
+    ``facesense_faces`` lines run in order, with ada1.jpg and ada2.jpg two real photos of one
+    person and persons 1-7 already stored (random embeddings), so that the ids README names
+    exist.
+    """
+    assert IDENTITIES.is_dir(), f'identity photos missing: {IDENTITIES}'
+    env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / 'data'))
+    database = tmp_path / 'data' / 'facesense_ros' / 'faces.db'
+    node = Background(f'{readme(README_IDENTITY_NODE)} -r __ns:=/readme_identity', env=env)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while 'identity on: face gallery' not in node.output and \
+                time.monotonic() < deadline:
+            time.sleep(RETRY_PERIOD)
+    finally:
+        code = node.stop()
+    assert f'identity on: face gallery {database}' in node.output, node.output
+    assert code == 0, node.output
+    assert database.stat().st_mode & 0o777 == 0o600
+    rng = np.random.default_rng(5)
+    with Gallery(str(database)) as gallery:
+        for _ in range(PRESET_PERSONS):
+            vector = rng.standard_normal(256).astype(np.float32)
+            gallery.add_person([vector / np.linalg.norm(vector)])
+    for name, photo in (('ada1.jpg', '1.jpg'), ('ada2.jpg', '2.jpg')):
+        (tmp_path / name).write_bytes((IDENTITIES / 'obama' / photo).read_bytes())
+    outputs = []
+    for line in README_FACES:
+        done = subprocess.run(['bash', '-c', readme(line)], cwd=tmp_path, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              timeout=STARTUP_TIMEOUT)
+        assert done.returncode == 0, (line, done.stdout)
+        outputs.append(done.stdout)
+    with Gallery(str(database)) as gallery:
+        persons = {p.id: p for p in gallery.persons()}
+    # Enrolled as person 8 from two photos; 3 named and merged with 7; 5 forgotten.
+    assert persons[8].name == 'Ada Lovelace' and persons[8].embeddings == 2
+    assert persons[3].name == 'Ada Lovelace' and persons[3].embeddings == 2
+    assert set(persons) == {1, 2, 3, 4, 6, 8}
+    assert (tmp_path / 'faces.json').is_file()
+
+
 def test_every_readme_ros2_line_is_run_or_says_why():
     run_here = {README_ECHO, README_LISTENER, README_PREFIX, README_NODE_LIST, *README_BARE,
-                *README_LIFECYCLE}
+                *README_LIFECYCLE, README_IDENTITY_NODE, *README_FACES}
     for line in README_LINES:
         if not line.startswith(('ros2 ', 'PROFILE=$(ros2', 'facesense_models ')):
             continue

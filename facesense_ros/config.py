@@ -53,6 +53,17 @@ PRIVACY_MODES = ('off', 'blur', 'pixelate')
 # adds 14-27 % (as much as age-gender): off.
 HEAD_POSE_DEFAULT = False
 LANDMARKS_DEFAULT = True
+# Depth: RealSense D400 cameras measure from about 0.2 m (minimum z at 640x480); beyond 10 m
+# their error exceeds 10 % and faces are under 10 px: no face is measured outside this.
+DEPTH_MIN_DEFAULT = 0.2
+DEPTH_MAX_DEFAULT = 10.0
+# Aligned RealSense depth carries its colour frame's exact stamp; hardware-synced drivers
+# (Orbbec, Azure Kinect) stamp within a few ms; half a 30 fps period (16.7 ms), rounded up,
+# never pairs a colour frame with the next depth frame (depth.DEFAULT_SYNC_TOLERANCE).
+DEPTH_SYNC_TOLERANCE_DEFAULT = 0.02
+# At 6 m a face's eyes-and-nose patch is ~3x5 pixels in a half-resolution depth image, with
+# up to 30 % holes: 6 valid pixels still give a median within 1 % there (docs/depth.md).
+DEPTH_MIN_PIXELS_DEFAULT = 6
 # "Looking at the camera" limits (degrees), measured on the sample photos (docs/models.md).
 ATTENTION_YAW_DEFAULT = 20.0
 ATTENTION_PITCH_DEFAULT = 20.0
@@ -152,6 +163,19 @@ _SPECS = (
               'to this (degrees).', 1.0, 90.0),
     ParamSpec('privacy_mode', 'off', 'Hide faces in the annotated image.',
               choices=PRIVACY_MODES),
+    # --- depth (faces in 3D from a registered depth image; docs/depth.md) ---
+    ParamSpec('depth', False, 'Subscribe depth/image_raw (16UC1 mm or 32FC1 m, registered to '
+              'image_raw) and measure each face\'s distance in it.'),
+    ParamSpec('depth_min', DEPTH_MIN_DEFAULT, 'Depth values below this (m) are ignored.',
+              0.0, 100.0),
+    ParamSpec('depth_max', DEPTH_MAX_DEFAULT, 'Depth values above this (m) are ignored.',
+              0.01, 100.0),
+    ParamSpec('depth_sync_tolerance', DEPTH_SYNC_TOLERANCE_DEFAULT, 'A depth frame pairs with '
+              'a colour frame when their stamps differ by at most this (s).', 0.0, 1.0),
+    ParamSpec('depth_min_pixels', DEPTH_MIN_PIXELS_DEFAULT, 'A face needs at least this many '
+              'valid depth pixels on its surface.', 1, 10000),
+    ParamSpec('depth_smoothing', 0.5, 'Weight of a new distance measurement (1 = none); '
+              'jumps are rejected, not averaged in.', 0.01, 1.0),
 )
 PARAMETERS: Dict[str, ParamSpec] = {spec.name: spec for spec in _SPECS}
 
@@ -242,6 +266,25 @@ class TrackingConfig(_Checked):
     attention_yaw: float = _default('attention_yaw')
     attention_pitch: float = _default('attention_pitch')
     privacy_mode: str = _default('privacy_mode')
+
+
+@dataclass(frozen=True)
+class DepthConfig(_Checked):
+    """Whether and how faces are measured in a registered depth image (depth.FaceLocator)."""
+
+    depth: bool = _default('depth')
+    depth_min: float = _default('depth_min')
+    depth_max: float = _default('depth_max')
+    depth_sync_tolerance: float = _default('depth_sync_tolerance')
+    depth_min_pixels: int = _default('depth_min_pixels')
+    depth_smoothing: float = _default('depth_smoothing')
+
+    def __post_init__(self):
+        """Check every field, and that depth_min < depth_max."""
+        super().__post_init__()
+        if self.depth_min >= self.depth_max:
+            raise ValueError(f'depth_min ({self.depth_min}) must be below depth_max '
+                             f'({self.depth_max})')
 
 
 def reload_needed(old: PipelineConfig, new: PipelineConfig) -> bool:

@@ -87,6 +87,19 @@ def _normalized(point, intrinsics) -> np.ndarray:
     return np.array([(point[0] - cx) / fx, (point[1] - cy) / fy])
 
 
+def sellion_pixel(box: Box, landmarks: Optional[Points]) -> Tuple[float, float]:
+    """
+    Return the sellion in image pixels: the eyes' midpoint, or SELLION_BOX_FRACTION down the box.
+
+    The origin of REP-155's face frame, and the point a face's 3D position is given for.
+    """
+    if landmarks is not None:
+        (rx, ry), (lx, ly) = landmarks[RIGHT_EYE], landmarks[LEFT_EYE]
+        return ((rx + lx) / 2.0, (ry + ly) / 2.0)
+    x_min, y_min, x_max, y_max = box
+    return ((x_min + x_max) / 2.0, y_min + SELLION_BOX_FRACTION * (y_max - y_min))
+
+
 def face_position(box: Box, landmarks: Optional[Points], head_pose: Optional[Sequence[float]],
                   intrinsics: Tuple[float, float, float, float]) -> np.ndarray:
     """
@@ -110,10 +123,8 @@ def face_position(box: Box, landmarks: Optional[Points], head_pose: Optional[Seq
             extent /= max(float(np.linalg.norm(u[:2] - u[2] * sellion)), MIN_FORESHORTENING)
         size = NOMINAL_EYE_DISTANCE_M
     else:
-        x_min, y_min, x_max, y_max = box
-        sellion = _normalized(((x_min + x_max) / 2.0, y_min + SELLION_BOX_FRACTION
-                               * (y_max - y_min)), intrinsics)
-        extent = (x_max - x_min) / intrinsics[0]
+        sellion = _normalized(sellion_pixel(box, None), intrinsics)
+        extent = (box[2] - box[0]) / intrinsics[0]
         size = NOMINAL_FACE_BOX_WIDTH_M
     depth = size / max(extent, 1e-9)
     return np.array([sellion[0] * depth, sellion[1] * depth, depth])

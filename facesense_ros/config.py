@@ -165,7 +165,7 @@ _SPECS = (
               choices=PRIVACY_MODES),
     # --- depth (faces in 3D from a registered depth image; docs/depth.md) ---
     ParamSpec('depth', False, 'Subscribe depth/image_raw (16UC1 mm or 32FC1 m, registered to '
-              'image_raw) and measure each face\'s distance in it.'),
+              "image_raw) and measure each face's distance in it."),
     ParamSpec('depth_min', DEPTH_MIN_DEFAULT, 'Depth values below this (m) are ignored.',
               0.0, 100.0),
     ParamSpec('depth_max', DEPTH_MAX_DEFAULT, 'Depth values above this (m) are ignored.',

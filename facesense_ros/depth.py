@@ -154,7 +154,7 @@ class DepthFrame:
         return (self.raw.shape[1], self.raw.shape[0])
 
     def metres(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
-        """Return the patch [y0:y1, x0:x1] in metres (float32), NaN where there is no depth."""
+        """Return rows y0..y1, columns x0..x1 as float32 metres, NaN where there is no depth."""
         patch = self.raw[y0:y1, x0:x1].astype(np.float32)
         if self.scale != 1.0:
             patch *= np.float32(self.scale)
@@ -228,7 +228,7 @@ def check_registration(depth: DepthFrame, frame_id: str, colour_size: Tuple[int,
     colour size times one factor for both axes (e.g. half), between MIN_SCALE and MAX_SCALE.
     """
     if depth.frame_id != frame_id:
-        raise DepthError(FRAME_ID, f'depth frame_id {depth.frame_id!r} is not the image\'s '
+        raise DepthError(FRAME_ID, f"depth frame_id {depth.frame_id!r} is not the image's "
                          f'{frame_id!r}: depth is not registered to the colour image')
     (dw, dh), (cw, ch) = depth.size, colour_size
     sx, sy = dw / cw, dh / ch
@@ -596,3 +596,21 @@ class FaceLocator:
         point = back_project(pixel, z, intrinsics)
         return FacePosition(position=tuple(float(v) for v in point), sigma=_sigmas(z, sigma),
                             source=source, reason=reason, pixels=pixels)
+
+
+def distance_note(position: Optional[FacePosition]) -> str:
+    """
+    Return the distance text of the annotated image: ``2.31 m`` from depth, ``~2.3 m`` monocular.
+
+    The Euclidean distance from the camera; empty without a position.
+    """
+    if position is None:
+        return ''
+    if position.from_depth:
+        return f'{position.distance:.2f} m'
+    return f'~{position.distance:.1f} m'
+
+
+def distance_notes(positions: Optional[Sequence[FacePosition]]) -> List[str]:
+    """Return distance_note per position; none without positions (no camera_info)."""
+    return [] if positions is None else [distance_note(p) for p in positions]

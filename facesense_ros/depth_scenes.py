@@ -93,12 +93,12 @@ class Scene:
 
 
 def _landmarks(index: int, box) -> Tuple[Tuple[float, float], ...]:
-    """The five points of library face ``index`` (sample_frames' order: 2, 3 are flipped)."""
+    """Return the five points of library face ``index`` (sample_frames' 2 and 3 are flipped)."""
     points = _SOURCE_LANDMARKS[index % 2]
     if index % len(_face_library()) in (2, 3):
         # A mirrored person: their right eye is the mirror of the original's left one.
-        points = tuple((1.0 - x, y) for x, y in (points[1], points[0], points[2], points[4],
-                                                  points[3]))
+        mirrored = (points[1], points[0], points[2], points[4], points[3])
+        points = tuple((1.0 - x, y) for x, y in mirrored)
     width, height = box[2] - box[0], box[3] - box[1]
     return tuple((box[0] + x * width, box[1] + y * height) for x, y in points)
 

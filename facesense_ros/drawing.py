@@ -21,6 +21,7 @@ rectangle returned by :func:`label_rect`, so every pixel outside the face boxes 
 rectangles is exactly the input's.
 """
 
+import itertools
 import math
 from typing import Optional, Sequence, Tuple
 
@@ -79,9 +80,9 @@ class DrawingError(ValueError):
     """An argument of annotate() is not usable (unknown privacy mode, not a BGR image)."""
 
 
-def format_label(face: Face) -> str:
+def format_label(face: Face, note: str = '') -> str:
     """
-    Return the label text of a face, e.g. ``#3 F 34 happy``.
+    Return the label text of a face, e.g. ``#3 F 34 happy``, then ``note`` (e.g. ``2.31 m``).
 
     Parts whose value is None are left out; an empty string when nothing is known.
     """
@@ -94,6 +95,8 @@ def format_label(face: Face) -> str:
         parts.append(str(int(round(face.age))))
     if face.emotion is not None:
         parts.append(face.emotion_label)
+    if note:
+        parts.append(note)
     return ' '.join(parts)
 
 
@@ -131,7 +134,7 @@ def box_rect(face, shape) -> Optional[Rect]:
     return (x0, y0, x1, y1)
 
 
-def label_rect(face: Face, shape) -> Optional[Rect]:
+def label_rect(face: Face, shape, note: str = '') -> Optional[Rect]:
     """
     Return where the label of ``face`` goes in an image of ``shape`` as (x0, y0, x1, y1).
 
@@ -139,7 +142,7 @@ def label_rect(face: Face, shape) -> Optional[Rect]:
     would leave the image on the right; clipped to the image. None when the label is empty or
     the box is outside the image.
     """
-    text = format_label(face)
+    text = format_label(face, note)
     box = box_rect(face, shape)
     if not text or box is None:
         return None
@@ -237,9 +240,12 @@ def draw_geometry(out: np.ndarray, face: Face, thickness: int) -> None:
 
 
 def annotate(image_bgr: np.ndarray, faces: Sequence[Face], privacy_mode: str = 'off',
-             hidden_boxes: Sequence[Tuple[float, float, float, float]] = ()) -> np.ndarray:
+             hidden_boxes: Sequence[Tuple[float, float, float, float]] = (),
+             notes: Sequence[str] = ()) -> np.ndarray:
     """
     Return a new image with a box and a ``#id F 34 happy`` label per face.
+
+    ``notes`` (one per face, or none) end the labels: the node's distances (depth.distance_note).
 
     Faces with a head pose get its axes, faces with landmarks their five points (draw_geometry).
 
@@ -268,13 +274,13 @@ def annotate(image_bgr: np.ndarray, faces: Sequence[Face], privacy_mode: str = '
         out[y0:y1, x0:x0 + t] = color
         out[y0:y1, x1 - t:x1] = color
         draw_geometry(out, face, box_thickness)
-    for face in faces:
-        rect = label_rect(face, out.shape)
+    for face, note in itertools.zip_longest(faces, notes[:len(faces)], fillvalue=''):
+        rect = label_rect(face, out.shape, note)
         if rect is None:
             continue
         x0, y0, x1, y1 = rect
         color = face_color(face)
-        text = format_label(face)
+        text = format_label(face, note)
         (_, text_h), baseline = cv2.getTextSize(text, FONT, scale, text_thickness)
         pad = max(1, int(round(text_h * LABEL_PADDING)))
         luma = 0.114 * color[0] + 0.587 * color[1] + 0.299 * color[2]

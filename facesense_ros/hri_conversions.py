@@ -163,11 +163,17 @@ def intrinsics_from_k(k: Sequence[float]) -> Optional[Intrinsics]:
     return (fx, fy, cx, cy)
 
 
-def face_transform(face: Face, header, child_frame: str,
-                   intrinsics: Intrinsics) -> TransformStamped:
-    """Return the face_<id> transform: parent = header.frame_id, REP-155's face frame."""
-    position = face_geometry.face_position(face.box, face.landmarks, face.head_pose,
-                                           intrinsics)
+def face_transform(face: Face, header, child_frame: str, intrinsics: Optional[Intrinsics],
+                   position: Optional[Sequence[float]] = None) -> TransformStamped:
+    """
+    Return the face_<id> transform: parent = header.frame_id, REP-155's face frame.
+
+    Its origin is ``position`` (x, y, z m: the node's depth.FacePosition, from depth when
+    there is one) or, without, face_geometry's monocular estimate through ``intrinsics``.
+    """
+    if position is None:
+        position = face_geometry.face_position(face.box, face.landmarks, face.head_pose,
+                                               intrinsics)
     qx, qy, qz, qw = face_geometry.face_quaternion(face.head_pose)
     msg = TransformStamped(header=header, child_frame_id=child_frame)
     t = msg.transform.translation
@@ -187,11 +193,12 @@ def gaze_transform(header, face_frame: str, gaze_frame: str) -> TransformStamped
     return msg
 
 
-def face_transforms(face: Face, header, face_id: str,
-                    intrinsics: Intrinsics) -> Tuple[TransformStamped, TransformStamped]:
-    """Return the face_<id> and gaze_<id> transforms of one face."""
+def face_transforms(face: Face, header, face_id: str, intrinsics: Optional[Intrinsics],
+                    position: Optional[Sequence[float]] = None
+                    ) -> Tuple[TransformStamped, TransformStamped]:
+    """Return the face_<id> and gaze_<id> transforms of one face (position: face_transform)."""
     face_frame = FACE_FRAME_PREFIX + face_id
-    return (face_transform(face, header, face_frame, intrinsics),
+    return (face_transform(face, header, face_frame, intrinsics, position),
             gaze_transform(header, face_frame, GAZE_FRAME_PREFIX + face_id))
 
 

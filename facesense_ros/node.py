@@ -31,10 +31,12 @@ from typing import Dict, Optional
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from facesense_ros import model_store
-from facesense_ros.config import (check_parameter, PARAMETERS, PipelineConfig, reload_needed,
-                                  TrackingConfig)
+from facesense_ros.config import (check_parameter, DepthConfig, PARAMETERS, PipelineConfig,
+                                  reload_needed, TrackingConfig)
 from facesense_ros.conversions import (bgr_to_image_msg, compressed_msg_to_bgr,
                                        faces_to_detections, image_msg_to_bgr, label_info)
+from facesense_ros.depth import distance_notes
+from facesense_ros.depth_input import DepthInput
 from facesense_ros.drawing import annotate
 from facesense_ros.encodings import (DEFAULT_MAX_INPUT_PIXELS, ImageFormatError,
                                      MAX_INPUT_PIXELS_RANGE, OversizedImageError)
@@ -50,7 +52,7 @@ from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
-from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
 from std_srvs.srv import SetBool
 from vision_msgs.msg import Detection2DArray, LabelInfo
@@ -96,8 +98,6 @@ IMAGE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
 LABEL_INFO_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
 DIAGNOSTICS_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
-# Only the newest intrinsics matter; best effort also matches usb_cam's reliable publisher.
-CAMERA_INFO_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
 # Bad input tends to repeat every frame: say so at most this often.
 WARN_THROTTLE_SEC = 5.0
 # How long destroy_node waits for the worker to finish the frame in hand.
@@ -223,6 +223,7 @@ class FaceSenseNode(Node):
                                    f'{value!r}')
         self._pipeline_config = PipelineConfig.from_dict(self._values)
         self._tracking_config = TrackingConfig.from_dict(self._values)
+        self._depth_config = DepthConfig.from_dict(self._values)
         _check_model_dir(self._pipeline_config.model_dir)
         # Models are loaded (and checked) before anything is subscribed.
         self._pipeline = FacePipeline(self._pipeline_config)
@@ -259,6 +260,8 @@ class FaceSenseNode(Node):
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics',
                                                       DIAGNOSTICS_QOS)
         self._publish_label_info()
+        # camera_info, depth/image_raw and faces/detections_3d (depth_input.py).
+        self._depth = DepthInput(self, self._depth_config, lambda: self._max_input_pixels)
         self._hri = self._start_hri(node_values['hri'])
         self._enable_srv = self.create_service(SetBool, '~/enable', self._on_enable)
         self._diagnostics_timer = self.create_timer(node_values['diagnostics_period'],
@@ -320,6 +323,7 @@ class FaceSenseNode(Node):
         try:
             pipeline_config = PipelineConfig.from_dict(values)
             tracking_config = TrackingConfig.from_dict(values)
+            depth_config = DepthConfig.from_dict(values)
         except ValueError as e:
             return SetParametersResult(successful=False, reason=str(e))
         new_pipeline = None
@@ -345,6 +349,9 @@ class FaceSenseNode(Node):
                                  != self._pipeline_config.confidence_threshold)
             self._pipeline_config, self._tracking_config = pipeline_config, tracking_config
             self._values = values
+        if depth_config != self._depth_config:
+            self._depth.update(depth_config)
+            self._depth_config = depth_config
         if new_pipeline is not None:
             self.get_logger().info(f'models reloaded: {", ".join(self._model_files())}')
         if threshold_changed:
@@ -359,8 +366,6 @@ class FaceSenseNode(Node):
                                       'hri_msgs and tf2_msgs for it')
             return None
         hri = HriPublishers(self)
-        self._camera_info_sub = self.create_subscription(CameraInfo, 'camera_info',
-                                                         hri.set_camera_info, CAMERA_INFO_QOS)
         self.get_logger().info(f'REP-155 on /humans/faces: face ids {hri.prefix}_<track id>')
         return hri
 
@@ -464,17 +469,22 @@ class FaceSenseNode(Node):
             self._stats.count('failed')
             self.get_logger().error(f'frame failed: {e}', throttle_duration_sec=WARN_THROTTLE_SEC)
             return
+        # Every face's 3D position (depth or monocular), None without camera_info.
+        intrinsics, positions = self._depth.locate(msg.header, (frame.shape[1], frame.shape[0]),
+                                                   faces, stamp)
         processed = time.perf_counter()
         if not self.context.ok():
             return
         self._frame_id = msg.header.frame_id
         self._detections_pub.publish(faces_to_detections(faces, msg.header, attention_limits))
+        self._depth.publish(msg.header, faces, intrinsics, positions, attention_limits)
         if self._hri is not None:
-            self._hri.publish(msg.header, frame, faces, alive_ids)
+            self._hri.publish(msg.header, frame, faces, alive_ids, positions)
         if self._image_pub.get_subscription_count() > 0:
             with self._annotation_ready:
                 # An image not drawn yet is replaced: viewers want the newest frame.
-                self._annotation = (frame, faces, privacy_mode, lost_boxes, msg.header)
+                self._annotation = (frame, faces, privacy_mode, lost_boxes, msg.header,
+                                    positions)
                 self._annotation_ready.notify()
         done = time.perf_counter()
         self._stats.frame_done(len(faces), {
@@ -494,8 +504,9 @@ class FaceSenseNode(Node):
                 if self._stopping:
                     return
                 job, self._annotation = self._annotation, None
-            frame, faces, privacy_mode, hidden_boxes, header = job
-            annotated = annotate(frame, faces, privacy_mode, hidden_boxes=hidden_boxes)
+            frame, faces, privacy_mode, hidden_boxes, header, positions = job
+            annotated = annotate(frame, faces, privacy_mode, hidden_boxes=hidden_boxes,
+                                 notes=distance_notes(positions))
             if not self.context.ok():
                 return
             self._image_pub.publish(bgr_to_image_msg(annotated, header))
@@ -531,6 +542,7 @@ class FaceSenseNode(Node):
             'input reliability': self._input_reliability.describe(),
             'model files': ', '.join(self._model_files()),
             'device': self._pipeline_config.device,
+            **self._depth.diagnostics_values(),
         }
         for stage in STAGES:
             mean_ms = window[stage] / processed * 1000.0 if processed else 0.0

@@ -1,0 +1,191 @@
+# Copyright 2026 facesense_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The node's 3D side: camera_info, depth/image_raw, the depth buffer, faces/detections_3d.
+
+A node creates one :class:`DepthInput` and calls :meth:`DepthInput.locate` once per processed
+frame (on its worker thread), then :meth:`DepthInput.publish`; the subscriptions' callbacks
+run on the executor. The logic (decoding, matching, measuring, smoothing) is depth.py's,
+without ROS; this class wires it and counts for /diagnostics.
+"""
+
+import threading
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from facesense_ros import depth
+from facesense_ros.config import DepthConfig
+from facesense_ros.depth_conversions import faces_to_detections_3d
+from facesense_ros.face import Face
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CameraInfo, Image
+from vision_msgs.msg import Detection3DArray
+
+# Depth travels like the colour frames: the newest matters, and best effort also matches a
+# reliable driver (RealSense and Orbbec publish reliable by default). A few deep: a depth
+# frame must not be replaced before the colour frame of the same stamp is processed.
+DEPTH_QOS = QoSProfile(depth=depth.DEPTH_BUFFER_SIZE, reliability=ReliabilityPolicy.BEST_EFFORT)
+# Only the newest intrinsics matter; best effort also matches usb_cam's reliable publisher.
+CAMERA_INFO_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
+# faces/detections_3d: like faces/detections.
+DETECTIONS_3D_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+# Bad depth tends to repeat every frame: say so at most this often. The frame_id mismatch is
+# a set-up mistake: said once a minute, with the fix.
+WARN_THROTTLE_SEC = 5.0
+REGISTRATION_WARN_SEC = 60.0
+REGISTRATION_HELP = (
+    'depth must be registered to the colour image (same optical frame and field of view): '
+    'RealSense: align_depth.enable:=true and remap depth/image_raw to '
+    'aligned_depth_to_color/image_raw; Orbbec: depth_registration:=true; faces keep the '
+    'monocular estimate meanwhile')
+# /diagnostics keys of the counters, in the order they are listed.
+COUNTERS = ('frames with depth', 'frames without matching depth', 'frames without camera_info',
+            'depth frames received', 'depth frames refused', 'faces with depth',
+            'faces with held depth', 'faces monocular', 'faces without enough valid depth')
+
+
+class DepthInput:
+    """See the module doc; ``max_pixels`` is a callable returning max_input_pixels now."""
+
+    def __init__(self, node, config: DepthConfig, max_pixels):
+        self._node = node
+        self._config = config
+        self._max_pixels = max_pixels
+        self._buffer = depth.DepthBuffer()
+        self._locator = depth.FaceLocator(config)
+        self._lock = threading.Lock()
+        self._counts: Dict[str, int] = {key: 0 for key in COUNTERS}
+        # One reference assignment, read by the worker: (k, (width, height)).
+        self._camera_info: Optional[Tuple[Sequence[float], Tuple[int, int]]] = None
+        self._camera_info_sub = node.create_subscription(CameraInfo, 'camera_info',
+                                                         self._on_camera_info,
+                                                         CAMERA_INFO_QOS)
+        self._publisher = node.create_publisher(Detection3DArray, 'faces/detections_3d',
+                                                DETECTIONS_3D_QOS)
+        self._depth_sub = None
+        if config.depth:
+            self._subscribe()
+
+    def _subscribe(self):
+        self._depth_sub = self._node.create_subscription(Image, 'depth/image_raw',
+                                                         self._on_depth, DEPTH_QOS)
+
+    @property
+    def topic(self) -> Optional[str]:
+        """Return the depth topic's full name, None when depth is off."""
+        return None if self._depth_sub is None else self._depth_sub.topic_name
+
+    def update(self, config: DepthConfig):
+        """Apply new depth parameters (executor thread): subscribe or unsubscribe depth."""
+        if config.depth and self._depth_sub is None:
+            self._subscribe()
+        elif not config.depth and self._depth_sub is not None:
+            self._node.destroy_subscription(self._depth_sub)
+            self._depth_sub = None
+            self._buffer.clear()
+        self._config = config
+
+    def _count(self, key: str, n: int = 1):
+        with self._lock:
+            self._counts[key] = self._counts.get(key, 0) + n
+
+    def _on_camera_info(self, msg):
+        self._camera_info = (tuple(msg.k), (int(msg.width), int(msg.height)))
+
+    def _on_depth(self, msg):
+        self._count('depth frames received')
+        config = self._config
+        try:
+            frame = depth.decode_depth(
+                msg.data, msg.encoding, msg.width, msg.height, msg.step,
+                is_bigendian=bool(msg.is_bigendian),
+                stamp=msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9,
+                frame_id=msg.header.frame_id, max_pixels=self._max_pixels(),
+                valid_range=(config.depth_min, config.depth_max))
+        except depth.DepthError as e:
+            self._count('depth frames refused')
+            self._count(f'depth refused: {e.reason}')
+            self._node.get_logger().warning(f'depth frame skipped: {e}',
+                                            throttle_duration_sec=WARN_THROTTLE_SEC)
+            return
+        self._buffer.add(frame)
+
+    def locate(self, header, frame_size: Tuple[int, int], faces: Sequence[Face],
+               stamp: float) -> Tuple[Optional[Tuple[float, float, float, float]],
+                                      Optional[List[depth.FacePosition]]]:
+        """
+        Return (intrinsics, one FacePosition per face) for a processed frame, or (None, None).
+
+        None without a calibrated camera_info: no position is ever made up. ``stamp`` is the
+        frame's (seconds; the node's arrival time for unstamped frames). Waits up to
+        depth.DEFAULT_DEPTH_WAIT for the depth frame of this stamp when it has not arrived.
+        """
+        info = self._camera_info
+        intrinsics = None if info is None else depth.scaled_intrinsics(info[0], info[1],
+                                                                       frame_size)
+        config = self._config
+        self._locator.update(config)
+        matched, reason = None, None
+        if config.depth and intrinsics is not None:
+            matched = self._buffer.match(stamp, config.depth_sync_tolerance,
+                                         wait=depth.DEFAULT_DEPTH_WAIT)
+            if matched is None:
+                reason = depth.NO_MATCH
+        positions, reason = self._locator.locate(faces, intrinsics, matched, reason,
+                                                 header.frame_id, frame_size, stamp)
+        if positions is None:
+            self._count('frames without camera_info')
+            return None, None
+        if config.depth:
+            if reason is None:
+                self._count('frames with depth')
+            elif reason == depth.NO_MATCH:
+                self._count('frames without matching depth')
+            else:
+                self._count(f'depth refused: {reason}')
+                self._count('depth frames refused')
+            if reason == depth.FRAME_ID:
+                self._node.get_logger().warning(
+                    f"depth frame_id {matched.frame_id!r} is not the image's "
+                    f'{header.frame_id!r}: {REGISTRATION_HELP}',
+                    throttle_duration_sec=REGISTRATION_WARN_SEC)
+        for position in positions:
+            if position.source == depth.SOURCE_DEPTH:
+                self._count('faces with depth')
+            elif position.source == depth.SOURCE_HELD:
+                self._count('faces with held depth')
+            else:
+                self._count('faces monocular')
+            if config.depth and position.reason in (depth.FEW_PIXELS, depth.INCONSISTENT,
+                                                    depth.IMPLAUSIBLE, depth.OUTLIER):
+                self._count('faces without enough valid depth')
+        return intrinsics, positions
+
+    def publish(self, header, faces: Sequence[Face], intrinsics, positions,
+                attention_limits):
+        """Publish faces/detections_3d for a frame located with intrinsics (else nothing)."""
+        if positions is None:
+            return
+        self._publisher.publish(faces_to_detections_3d(faces, positions, header, intrinsics,
+                                                       attention_limits))
+
+    def diagnostics_values(self) -> Dict[str, str]:
+        """Return the counters (and the depth topic) for /diagnostics."""
+        with self._lock:
+            counts = dict(self._counts)
+        values = {'depth': 'on' if self._depth_sub is not None else 'off'}
+        if self._depth_sub is not None:
+            values['depth topic'] = self._depth_sub.topic_name
+        values.update((key, str(value)) for key, value in counts.items())
+        return values

@@ -58,6 +58,9 @@ DEFAULT_SYNC_TOLERANCE = PARAMETERS['depth_sync_tolerance'].default
 # The colour frame may be processed before its depth frame arrived (they travel on two
 # topics): the worker waits at most this long for a depth frame within the tolerance.
 DEFAULT_DEPTH_WAIT = 0.05
+# Depth counts as flowing while its newest frame is at most this much (s) older than the colour
+# frame: a depth camera at 6 fps or more; otherwise nothing is awaited.
+DEPTH_STREAM_GAP = 0.5
 # Depth-to-colour size ratios we accept (a depth image 4x smaller or larger than the colour
 # one), and how far the two axes' ratios may differ (integer rounding of odd sizes).
 MIN_SCALE, MAX_SCALE = 0.25, 4.0
@@ -275,13 +278,16 @@ class DepthBuffer:
         """
         Return the kept frame nearest to ``stamp`` within ``tolerance`` s, or None.
 
-        With ``wait`` > 0 and no match yet, wait up to that long for one, unless a frame newer
-        than ``stamp + tolerance`` already arrived (depth arrives in stamp order, so then no
-        match will come).
+        With ``wait`` > 0 and no match yet, wait up to that long for one while depth is
+        flowing (the newest kept frame is at most DEPTH_STREAM_GAP older than ``stamp``) and no
+        frame newer than ``stamp + tolerance`` arrived (depth arrives in stamp order, so then
+        no match will come). Without depth coming in, a colour frame never waits.
         """
         with self._arrived:
             found = self._nearest(stamp, tolerance)
-            if found is not None or wait <= 0.0:
+            newest = max((f.stamp for f in self._frames), default=None)
+            if (found is not None or wait <= 0.0 or newest is None
+                    or not stamp - DEPTH_STREAM_GAP <= newest <= stamp + tolerance):
                 return found
             self._arrived.wait_for(
                 lambda: self._nearest(stamp, tolerance) is not None or any(

@@ -18,15 +18,15 @@ import math
 import threading
 import tracemalloc
 
-from facesense_ros import depth as D
-from facesense_ros import depth_scenes as S
+from facesense_ros import depth as dp
+from facesense_ros import depth_scenes as ds
 from facesense_ros.config import DepthConfig
 from facesense_ros.face import Face
 import numpy as np
 import pytest
 
-SIZE = S.SIZE
-INTRINSICS = S.INTRINSICS
+SIZE = ds.SIZE
+INTRINSICS = ds.INTRINSICS
 # The figures the issue asks for, over 0.5-6 m with holes, background and occluders.
 MEDIAN_LIMIT, P95_LIMIT = 0.01, 0.03
 # Landmark jitter (px, sigma) of the landmarks model on a still face.
@@ -34,16 +34,16 @@ LANDMARK_NOISE = 1.0
 
 
 def _frame(values, encoding='16UC1', frame_id='cam', stamp=0.0, **kwargs):
-    dtype = D.DEPTH_ENCODINGS[encoding][0]
+    dtype = dp.DEPTH_ENCODINGS[encoding][0]
     raw = np.asarray(values).astype(dtype)
-    return D.decode_depth(raw.tobytes(), encoding, raw.shape[1], raw.shape[0],
+    return dp.decode_depth(raw.tobytes(), encoding, raw.shape[1], raw.shape[0],
                           raw.shape[1] * raw.itemsize, stamp=stamp, frame_id=frame_id,
                           **kwargs)
 
 
 def _scene_frame(scene, frame_id='cam', stamp=0.0):
     w, h = scene.depth_size
-    return D.decode_depth(scene.depth_data, scene.encoding, w, h, scene.step, stamp=stamp,
+    return dp.decode_depth(scene.depth_data, scene.encoding, w, h, scene.step, stamp=stamp,
                           frame_id=frame_id, valid_range=(0.2, 10.0))
 
 
@@ -75,21 +75,21 @@ def test_step_padding_big_endian_and_odd_steps():
     raw = np.array([[1000, 2000, 3000], [4000, 5000, 6000]], '>u2')
     padded = np.zeros((2, 9), np.uint8)
     padded[:, :6] = raw.view(np.uint8).reshape(2, 6)
-    frame = D.decode_depth(padded.tobytes(), '16UC1', 3, 2, 9, is_bigendian=True)
+    frame = dp.decode_depth(padded.tobytes(), '16UC1', 3, 2, 9, is_bigendian=True)
     np.testing.assert_allclose(frame.metres(0, 0, 3, 2), [[1, 2, 3], [4, 5, 6]], rtol=1e-6)
 
 
 # The table of bad inputs (issue 19): what each one is refused as.
 BAD_DECODES = [
     ('rgb8 on the depth topic', dict(encoding='rgb8', width=4, height=4, step=12, nbytes=48),
-     D.ENCODING),
-    ('width 0', dict(encoding='16UC1', width=0, height=4, step=0, nbytes=0), D.GEOMETRY),
+     dp.ENCODING),
+    ('width 0', dict(encoding='16UC1', width=0, height=4, step=0, nbytes=0), dp.GEOMETRY),
     ('step shorter than a row', dict(encoding='16UC1', width=4, height=4, step=7, nbytes=28),
-     D.GEOMETRY),
+     dp.GEOMETRY),
     ('data shorter than step * height', dict(encoding='32FC1', width=4, height=4, step=16,
-                                             nbytes=63), D.SHORT_DATA),
+                                             nbytes=63), dp.SHORT_DATA),
     ('over max_input_pixels', dict(encoding='16UC1', width=8, height=8, step=16, nbytes=128,
-                                   max_pixels=63), D.OVERSIZED),
+                                   max_pixels=63), dp.OVERSIZED),
 ]
 
 
@@ -97,22 +97,22 @@ BAD_DECODES = [
 def test_bad_depth_frames_refused_with_their_reason(name, spec, reason):
     spec = dict(spec)
     data = bytes(spec.pop('nbytes'))
-    with pytest.raises(D.DepthError) as caught:
-        D.decode_depth(data, spec.pop('encoding'), spec.pop('width'), spec.pop('height'),
+    with pytest.raises(dp.DepthError) as caught:
+        dp.decode_depth(data, spec.pop('encoding'), spec.pop('width'), spec.pop('height'),
                        spec.pop('step'), **spec)
     assert caught.value.reason == reason, str(caught.value)
 
 
 @pytest.mark.parametrize('name, values, encoding, reason', [
-    ('all zero', np.zeros((4, 4)), '16UC1', D.ALL_INVALID),
-    ('NaN everywhere', np.full((4, 4), np.nan), '32FC1', D.ALL_INVALID),
-    ('inf everywhere', np.full((4, 4), np.inf), '32FC1', D.ALL_INVALID),
-    ('absurd: 65.5 m everywhere', np.full((4, 4), 65535), '16UC1', D.OUT_OF_RANGE),
-    ('absurd: 1e30 m', np.full((4, 4), 1e30), '32FC1', D.OUT_OF_RANGE),
-    ('absurd: 1 mm', np.full((4, 4), 1), '16UC1', D.OUT_OF_RANGE),
+    ('all zero', np.zeros((4, 4)), '16UC1', dp.ALL_INVALID),
+    ('NaN everywhere', np.full((4, 4), np.nan), '32FC1', dp.ALL_INVALID),
+    ('inf everywhere', np.full((4, 4), np.inf), '32FC1', dp.ALL_INVALID),
+    ('absurd: 65.5 m everywhere', np.full((4, 4), 65535), '16UC1', dp.OUT_OF_RANGE),
+    ('absurd: 1e30 m', np.full((4, 4), 1e30), '32FC1', dp.OUT_OF_RANGE),
+    ('absurd: 1 mm', np.full((4, 4), 1), '16UC1', dp.OUT_OF_RANGE),
 ])
 def test_frames_without_a_usable_value_refused(name, values, encoding, reason):
-    with pytest.raises(D.DepthError) as caught:
+    with pytest.raises(dp.DepthError) as caught:
         _frame(values, encoding, valid_range=(0.2, 10.0))
     assert caught.value.reason == reason
 
@@ -122,22 +122,22 @@ def test_sizes_are_checked_before_anything_is_allocated():
     # nothing of the declared size allocated on the way.
     tracemalloc.start()
     try:
-        with pytest.raises(D.DepthError) as caught:
-            D.decode_depth(bytes(16), '32FC1', 60000, 60000, 240000)
+        with pytest.raises(dp.DepthError) as caught:
+            dp.decode_depth(bytes(16), '32FC1', 60000, 60000, 240000)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert caught.value.reason == D.OVERSIZED
+    assert caught.value.reason == dp.OVERSIZED
     assert peak < 1 << 20
     # Allowed size but data too short: refused before any view or copy.
-    with pytest.raises(D.DepthError) as caught:
-        D.decode_depth(bytes(16), '32FC1', 100, 100, 400, max_pixels=10 ** 6)
-    assert caught.value.reason == D.SHORT_DATA
+    with pytest.raises(dp.DepthError) as caught:
+        dp.decode_depth(bytes(16), '32FC1', 100, 100, 400, max_pixels=10 ** 6)
+    assert caught.value.reason == dp.SHORT_DATA
 
 
 def test_a_valid_frame_is_a_view_of_the_message_bytes():
     data = np.full((48, 64), 1234, '<u2').tobytes()
-    frame = D.decode_depth(data, '16UC1', 64, 48, 128)
+    frame = dp.decode_depth(data, '16UC1', 64, 48, 128)
     assert not frame.raw.flags.owndata
 
 
@@ -145,22 +145,22 @@ def test_a_valid_frame_is_a_view_of_the_message_bytes():
 
 def test_registration_needs_the_same_frame_and_a_scale_of_the_colour_size():
     frame = _frame(np.full((240, 320), 1000), frame_id='cam')
-    assert D.check_registration(frame, 'cam', (640, 480)) == pytest.approx(0.5)
-    assert D.check_registration(frame, 'cam', (320, 240)) == pytest.approx(1.0)
-    with pytest.raises(D.DepthError) as caught:
-        D.check_registration(frame, 'depth_optical_frame', (640, 480))
-    assert caught.value.reason == D.FRAME_ID
+    assert dp.check_registration(frame, 'cam', (640, 480)) == pytest.approx(0.5)
+    assert dp.check_registration(frame, 'cam', (320, 240)) == pytest.approx(1.0)
+    with pytest.raises(dp.DepthError) as caught:
+        dp.check_registration(frame, 'depth_optical_frame', (640, 480))
+    assert caught.value.reason == dp.FRAME_ID
     for colour in ((640, 360), (500, 480), (4000, 3000)):
-        with pytest.raises(D.DepthError) as caught:
-            D.check_registration(frame, 'cam', colour)
-        assert caught.value.reason == D.NOT_A_SCALE
+        with pytest.raises(dp.DepthError) as caught:
+            dp.check_registration(frame, 'cam', colour)
+        assert caught.value.reason == dp.NOT_A_SCALE
 
 
 def test_buffer_keeps_a_few_frames_and_matches_the_nearest_stamp_within_tolerance():
-    buffer = D.DepthBuffer()
+    buffer = dp.DepthBuffer()
     for i in range(10):
         buffer.add(_frame([[1000]], stamp=100.0 + i / 30.0))
-    assert len(buffer) == D.DEPTH_BUFFER_SIZE
+    assert len(buffer) == dp.DEPTH_BUFFER_SIZE
     newest = 100.0 + 9 / 30.0
     assert buffer.match(newest + 0.005, 0.02).stamp == pytest.approx(newest)
     assert buffer.match(newest - 1 / 30.0 + 0.001, 0.02).stamp == pytest.approx(newest - 1 / 30)
@@ -171,7 +171,7 @@ def test_buffer_keeps_a_few_frames_and_matches_the_nearest_stamp_within_toleranc
 
 
 def test_match_waits_for_the_depth_frame_of_this_stamp():
-    buffer = D.DepthBuffer()
+    buffer = dp.DepthBuffer()
     buffer.add(_frame([[1000]], stamp=10.0))
     late = threading.Timer(0.05, lambda: buffer.add(_frame([[2000]], stamp=10.1)))
     late.start()
@@ -180,12 +180,15 @@ def test_match_waits_for_the_depth_frame_of_this_stamp():
     assert found is not None and found.stamp == pytest.approx(10.1)
     # A newer frame than stamp + tolerance already here: no match will come, none is awaited.
     assert buffer.match(10.05, 0.01, wait=30.0) is None
+    # No depth for a second (the depth camera stopped) or none ever: nothing is awaited.
+    assert buffer.match(11.5, 0.01, wait=30.0) is None
+    assert dp.DepthBuffer().match(10.0, 0.01, wait=30.0) is None
 
 
 def test_default_tolerance_pairs_aligned_depth_never_the_next_frame():
     tolerance = DepthConfig().depth_sync_tolerance
     assert 0.0 < tolerance < 1 / 30.0
-    buffer = D.DepthBuffer()
+    buffer = dp.DepthBuffer()
     for i in range(3):
         buffer.add(_frame([[1000]], stamp=5.0 + i / 30.0))
     assert buffer.match(5.0 + 1 / 30.0, tolerance).stamp == pytest.approx(5.0 + 1 / 30.0)
@@ -204,14 +207,14 @@ def _run_scenes(count, seed, depth_scale=None, encoding=None, landmarks=True):
             distances = [max(d, 1.2) for d in distances]
         scale = depth_scale if depth_scale is not None else (0.5, 1.0)[k % 2]
         enc = encoding or ('16UC1', '32FC1')[(k // 2) % 2]
-        scene = S.render(distances, seed=seed * 1000 + k, depth_scale=scale, encoding=enc)
+        scene = ds.render(distances, seed=seed * 1000 + k, depth_scale=scale, encoding=enc)
         frame = _scene_frame(scene)
-        locator = D.FaceLocator()
+        locator = dp.FaceLocator()
         positions, reason = locator.locate(_faces(scene, rng, landmarks=landmarks),
                                            scene.intrinsics, frame, None, 'cam', SIZE, 0.0)
         assert reason is None
         for sf, position in zip(scene.faces, positions):
-            if position.source != D.SOURCE_DEPTH:
+            if position.source != dp.SOURCE_DEPTH:
                 missing += 1
                 continue
             error = abs(position.position[2] - sf.truth_z) / sf.truth_z
@@ -250,54 +253,54 @@ def test_background_past_the_face_and_too_few_pixels_are_refused():
     wall[:, :22] = 1500
     frame = _frame(wall)
     box = (0.0, 0.0, 40.0, 40.0)
-    measured = D.measure_face(frame, 1.0, box, None, (0.2, 10.0), 6)
+    measured = dp.measure_face(frame, 1.0, box, None, (0.2, 10.0), 6)
     assert measured.z == pytest.approx(1.5, abs=0.01)
     # 6 columns at 1.5 m, 5 at 3 m, 5 at 8 m: no cluster holds half of the patch.
     wall[:, :18] = 1500
     wall[:, 18:23] = 3000
     wall[:, 23:] = 8000
-    assert D.measure_face(_frame(wall), 1.0, box, None, (0.2, 10.0), 6) == D.INCONSISTENT
+    assert dp.measure_face(_frame(wall), 1.0, box, None, (0.2, 10.0), 6) == dp.INCONSISTENT
     holes = np.zeros((40, 40))
     holes[20, 20] = 1500
-    assert D.measure_face(_frame(holes), 1.0, box, None, (0.2, 10.0), 6) == D.FEW_PIXELS
+    assert dp.measure_face(_frame(holes), 1.0, box, None, (0.2, 10.0), 6) == dp.FEW_PIXELS
     # Outside depth_min..depth_max counts as no measurement.
-    assert D.measure_face(_frame(np.full((40, 40), 1500)), 1.0, box, None, (2.0, 10.0),
-                          6) == D.FEW_PIXELS
+    assert dp.measure_face(_frame(np.full((40, 40), 1500)), 1.0, box, None, (2.0, 10.0),
+                          6) == dp.FEW_PIXELS
 
 
 # --- per-face outcomes: depth, fallback, never dropped ----------------------------------------
 
 def _one_scene(distance=2.0, seed=3, **kwargs):
-    scene = S.render([distance], seed=seed, occluder=False, **kwargs)
+    scene = ds.render([distance], seed=seed, occluder=False, **kwargs)
     return scene, _faces(scene, np.random.default_rng(seed))
 
 
 def test_every_bad_frame_leaves_every_face_with_the_monocular_estimate():
     scene, faces = _one_scene()
     good = _scene_frame(scene)
-    locator = D.FaceLocator()
+    locator = dp.FaceLocator()
     other_frame = _scene_frame(scene, frame_id='camera_depth_optical_frame')
     cases = [
-        (None, D.NO_MATCH, 'cam', SIZE, D.NO_MATCH),
-        (other_frame, None, 'cam', SIZE, D.FRAME_ID),
-        (good, None, 'cam', (600, 480), D.NOT_A_SCALE),
+        (None, dp.NO_MATCH, 'cam', SIZE, dp.NO_MATCH),
+        (other_frame, None, 'cam', SIZE, dp.FRAME_ID),
+        (good, None, 'cam', (600, 480), dp.NOT_A_SCALE),
     ]
     for frame, given, frame_id, size, expected in cases:
         positions, reason = locator.locate(faces, INTRINSICS, frame, given, frame_id, size, 1.0)
         assert reason == expected
         assert len(positions) == len(faces)
         for face, position in zip(faces, positions):
-            assert position.source == D.SOURCE_MONOCULAR and position.reason == expected
-            assert np.allclose(position.position, D.monocular_position(face, INTRINSICS,
+            assert position.source == dp.SOURCE_MONOCULAR and position.reason == expected
+            assert np.allclose(position.position, dp.monocular_position(face, INTRINSICS,
                                                                        expected).position)
-            assert position.sigma[2] == pytest.approx(D.MONOCULAR_REL_SIGMA
+            assert position.sigma[2] == pytest.approx(dp.MONOCULAR_REL_SIGMA
                                                       * position.position[2])
     # Without camera_info nothing is made up.
-    assert locator.locate(faces, None, good, None, 'cam', SIZE, 1.0) == (None, D.NO_INTRINSICS)
+    assert locator.locate(faces, None, good, None, 'cam', SIZE, 1.0) == (None, dp.NO_INTRINSICS)
     # The good frame gives depth.
     positions, reason = locator.locate(faces, INTRINSICS, good, None, 'cam', SIZE, 2.0)
-    assert reason is None and positions[0].source == D.SOURCE_DEPTH
-    assert positions[0].sigma[2] <= D.MAX_DEPTH_REL_SIGMA * positions[0].position[2]
+    assert reason is None and positions[0].source == dp.SOURCE_DEPTH
+    assert positions[0].sigma[2] <= dp.MAX_DEPTH_REL_SIGMA * positions[0].position[2]
 
 
 def test_a_face_whose_depth_is_all_holes_falls_back_and_says_why():
@@ -306,15 +309,15 @@ def test_a_face_whose_depth_is_all_holes_falls_back_and_says_why():
     raw = np.frombuffer(scene.depth_data, '<u2').reshape(h, w).copy()
     x0, y0, x1, y1 = (int(v) for v in faces[0].box)
     raw[y0:y1, x0:x1] = 0
-    frame = D.decode_depth(raw.tobytes(), '16UC1', w, h, w * 2, frame_id='cam')
-    positions, reason = D.FaceLocator().locate(faces, INTRINSICS, frame, None, 'cam', SIZE, 0.0)
+    frame = dp.decode_depth(raw.tobytes(), '16UC1', w, h, w * 2, frame_id='cam')
+    positions, reason = dp.FaceLocator().locate(faces, INTRINSICS, frame, None, 'cam', SIZE, 0.0)
     assert reason is None
-    assert positions[0].source == D.SOURCE_MONOCULAR and positions[0].reason == D.FEW_PIXELS
+    assert positions[0].source == dp.SOURCE_MONOCULAR and positions[0].reason == dp.FEW_PIXELS
 
 
 def test_position_is_the_sellion_back_projected_at_the_measured_depth():
     scene, faces = _one_scene(distance=1.5)
-    positions, _ = D.FaceLocator().locate(faces, INTRINSICS, _scene_frame(scene), None, 'cam',
+    positions, _ = dp.FaceLocator().locate(faces, INTRINSICS, _scene_frame(scene), None, 'cam',
                                           SIZE, 0.0)
     x, y, z = positions[0].position
     fx, fy, cx, cy = INTRINSICS
@@ -326,8 +329,8 @@ def test_position_is_the_sellion_back_projected_at_the_measured_depth():
 
 
 def test_smoothing_rejects_jumps_restarts_after_a_run_and_expires():
-    smoother = D.DepthSmoother(alpha=0.5)
-    m = D.DepthMeasurement
+    smoother = dp.DepthSmoother(alpha=0.5)
+    m = dp.DepthMeasurement
     assert smoother.update(1, m(2.0, 0.01, 50), 0.0) == (2.0, 0.01, True)
     z, _, accepted = smoother.update(1, m(2.02, 0.01, 50), 0.03)
     assert accepted and z == pytest.approx(2.01)
@@ -338,41 +341,41 @@ def test_smoothing_rejects_jumps_restarts_after_a_run_and_expires():
     assert accepted and z == pytest.approx(2.005)
     # The person really stepped closer: after OUTLIER_RUN consistent frames the track follows.
     results = [smoother.update(1, m(1.5, 0.01, 50), 0.12 + 0.03 * i)
-               for i in range(D.OUTLIER_RUN)]
-    assert [r[2] for r in results] == [False] * (D.OUTLIER_RUN - 1) + [True]
+               for i in range(dp.OUTLIER_RUN)]
+    assert [r[2] for r in results] == [False] * (dp.OUTLIER_RUN - 1) + [True]
     assert results[-1][0] == pytest.approx(1.5)
     assert smoother.held(1, 0.3) is not None
-    assert smoother.held(1, 0.3 + D.DEPTH_HOLD_SEC) is None
+    assert smoother.held(1, 0.3 + dp.DEPTH_HOLD_SEC) is None
     smoother.expire(10.0)
     assert len(smoother) == 0
 
 
 def test_locator_marks_an_outlier_frame_as_held():
     scene, faces = _one_scene(distance=2.0)
-    near = S.render([2.0], seed=3, occluder=False)
-    locator = D.FaceLocator()
+    near = ds.render([2.0], seed=3, occluder=False)
+    locator = dp.FaceLocator()
     locator.locate(faces, INTRINSICS, _scene_frame(scene), None, 'cam', SIZE, 0.0)
     # The same face, its depth image now 0.6 m nearer (every pixel): a jump.
     w, h = near.depth_size
     raw = np.frombuffer(near.depth_data, '<u2').astype(np.int32) - 600
-    jump = D.decode_depth(np.clip(raw, 0, None).astype('<u2').tobytes(), '16UC1', w, h, w * 2,
+    jump = dp.decode_depth(np.clip(raw, 0, None).astype('<u2').tobytes(), '16UC1', w, h, w * 2,
                           frame_id='cam')
     positions, _ = locator.locate(faces, INTRINSICS, jump, None, 'cam', SIZE, 0.03)
-    assert positions[0].source == D.SOURCE_HELD and positions[0].reason == D.OUTLIER
+    assert positions[0].source == dp.SOURCE_HELD and positions[0].reason == dp.OUTLIER
     assert positions[0].position[2] == pytest.approx(scene.faces[0].truth_z, rel=0.02)
 
 
 def test_scaled_intrinsics():
     k = [600.0, 0, 319.5, 0, 600.0, 239.5, 0, 0, 1]
-    assert D.scaled_intrinsics(k, (640, 480), (640, 480)) == (600.0, 600.0, 319.5, 239.5)
-    assert D.scaled_intrinsics(k, (0, 0), (1280, 960)) == (600.0, 600.0, 319.5, 239.5)
-    assert D.scaled_intrinsics(k, (640, 480), (1280, 960)) == pytest.approx(
+    assert dp.scaled_intrinsics(k, (640, 480), (640, 480)) == (600.0, 600.0, 319.5, 239.5)
+    assert dp.scaled_intrinsics(k, (0, 0), (1280, 960)) == (600.0, 600.0, 319.5, 239.5)
+    assert dp.scaled_intrinsics(k, (640, 480), (1280, 960)) == pytest.approx(
         (1200.0, 1200.0, 639.5, 479.5))
-    assert D.scaled_intrinsics([0.0] * 9, (640, 480), (640, 480)) is None
+    assert dp.scaled_intrinsics([0.0] * 9, (640, 480), (640, 480)) is None
 
 
 def test_distance_notes():
-    assert D.distance_notes(None) == []
-    depth_position = D.FacePosition((0.0, 0.0, 2.314), (0.01, 0.01, 0.01), D.SOURCE_DEPTH)
-    mono = D.FacePosition((0.0, 0.0, 2.314), (0.01, 0.01, 0.3), D.SOURCE_MONOCULAR, 'x')
-    assert D.distance_notes([depth_position, mono]) == ['2.31 m', '~2.3 m']
+    assert dp.distance_notes(None) == []
+    depth_position = dp.FacePosition((0.0, 0.0, 2.314), (0.01, 0.01, 0.01), dp.SOURCE_DEPTH)
+    mono = dp.FacePosition((0.0, 0.0, 2.314), (0.01, 0.01, 0.3), dp.SOURCE_MONOCULAR, 'x')
+    assert dp.distance_notes([depth_position, mono]) == ['2.31 m', '~2.3 m']

@@ -16,7 +16,7 @@
 
 import math
 
-from facesense_ros import depth as D
+from facesense_ros import depth as dp
 from facesense_ros import depth_conversions as dc
 from facesense_ros.conversions import face_to_detection, LANDMARK_CLASSES
 from facesense_ros.face import Face, head_pose_quaternion
@@ -63,8 +63,8 @@ def test_type_hashes_equal_upstream():
 
 def _depth_position(face, z=2.0, sigma=0.01):
     pixel = ((UPRIGHT[0][0] + UPRIGHT[1][0]) / 2, (UPRIGHT[0][1] + UPRIGHT[1][1]) / 2)
-    point = D.back_project(pixel, z, INTRINSICS)
-    return D.FacePosition(tuple(float(v) for v in point), (0.02, 0.02, sigma), D.SOURCE_DEPTH)
+    point = dp.back_project(pixel, z, INTRINSICS)
+    return dp.FacePosition(tuple(float(v) for v in point), (0.02, 0.02, sigma), dp.SOURCE_DEPTH)
 
 
 def test_one_detection_3d_per_face_with_the_2d_hypotheses_in_3d():
@@ -87,13 +87,13 @@ def test_one_detection_3d_per_face_with_the_2d_hypotheses_in_3d():
         p = result.pose.pose.position
         if result.hypothesis.class_id in LANDMARK_CLASSES:
             u, v = UPRIGHT[LANDMARK_CLASSES.index(result.hypothesis.class_id)]
-            assert (p.x, p.y, p.z) == pytest.approx(D.back_project((u, v), 2.0, INTRINSICS))
+            assert (p.x, p.y, p.z) == pytest.approx(dp.back_project((u, v), 2.0, INTRINSICS))
         else:
             assert (p.x, p.y, p.z) == pytest.approx(position.position)
         cov = result.pose.covariance
         assert cov[0] == pytest.approx(0.02 ** 2) and cov[14] == pytest.approx(0.01 ** 2)
         assert cov[21] == dc.UNKNOWN_ORIENTATION_VARIANCE
-    assert dc.position_source(det) == D.SOURCE_DEPTH
+    assert dc.position_source(det) == dp.SOURCE_DEPTH
 
 
 def test_head_orientation_with_head_pose():
@@ -109,16 +109,16 @@ def test_head_orientation_with_head_pose():
 
 def test_covariance_tells_depth_from_the_monocular_fallback():
     face = _face(track_id=None)
-    mono = D.monocular_position(face, INTRINSICS, D.NO_MATCH)
-    worst_depth = _depth_position(face, z=6.0, sigma=D.MAX_DEPTH_REL_SIGMA * 6.0)
+    mono = dp.monocular_position(face, INTRINSICS, dp.NO_MATCH)
+    worst_depth = _depth_position(face, z=6.0, sigma=dp.MAX_DEPTH_REL_SIGMA * 6.0)
     msg = dc.faces_to_detections_3d([face, face], [mono, worst_depth], HEADER, INTRINSICS)
     first, second = msg.detections
     assert first.id == '0' and second.id == '1'
-    assert dc.position_source(first) == D.SOURCE_MONOCULAR
-    assert dc.position_source(second) == D.SOURCE_DEPTH
+    assert dc.position_source(first) == dp.SOURCE_MONOCULAR
+    assert dc.position_source(second) == dp.SOURCE_DEPTH
     z = first.results[0].pose.pose.position.z
     assert math.sqrt(first.results[0].pose.covariance[14]) / z == pytest.approx(
-        D.MONOCULAR_REL_SIGMA)
+        dp.MONOCULAR_REL_SIGMA)
 
 
 def test_mismatched_lengths_refused_and_empty_frames_keep_the_header():

@@ -27,7 +27,7 @@ from pathlib import Path
 import subprocess
 import sys
 
-from facesense_ros import depth as D
+from facesense_ros import depth as dp
 from facesense_ros import depth_scenes
 from facesense_ros.depth_conversions import position_source
 from facesense_ros.hri_conversions import FACE_FRAME_PREFIX
@@ -118,7 +118,7 @@ def test_matching_stamps_give_depth_positions_and_face_frames(tester, node, scen
         for det in msg.detections:
             assert det.header == msg.header and det.id.isdigit()
             truth = _truth_of(scene, det)
-            if position_source(det) == D.SOURCE_DEPTH:
+            if position_source(det) == dp.SOURCE_DEPTH:
                 measured += 1
                 z = det.bbox.center.position.z
                 assert abs(z - truth.truth_z) / truth.truth_z <= DEPTH_LIMIT, (z, truth)
@@ -151,7 +151,7 @@ def test_stamps_not_matching_keep_the_monocular_estimate(tester, node, scene):
         assert len(msg.detections) == 2
         for det in msg.detections:
             # Never dropped, never a made-up depth: the monocular estimate, marked as such.
-            assert position_source(det) == D.SOURCE_MONOCULAR
+            assert position_source(det) == dp.SOURCE_MONOCULAR
             truth = _truth_of(scene, det)
             assert det.bbox.center.position.z == pytest.approx(truth.truth_z, rel=0.5)
     assert int(values['faces monocular']) >= 2 * FRAMES
@@ -161,15 +161,14 @@ def test_stamps_not_matching_keep_the_monocular_estimate(tester, node, scene):
     (('--depth-frame-id', 'camera_depth_optical_frame'), 'depth refused: frame_id'),
     (('--depth-encoding', 'rgb8'), 'depth refused: encoding'),
 ])
-def test_unregistered_or_unreadable_depth_is_refused_and_counted(tester, node, extra,
-                                                                   counter):
+def test_unregistered_or_unreadable_depth_is_refused_and_counted(tester, node, extra, counter):
     inbox = tester.collect(Detection3DArray, f'{NAMESPACE}/faces/detections_3d')
     diagnostics = rosutil.Diagnostics(tester, NAMESPACE)
     frame_id = f'rgbd_bad_{counter.rsplit(" ", 1)[1]}'
     with Camera(frame_id, *extra):
         frames = _frames(tester, inbox, frame_id)
         values = diagnostics.wait(lambda v: int(v.get(counter, '0')) >= FRAMES)
-    assert all(position_source(det) == D.SOURCE_MONOCULAR
+    assert all(position_source(det) == dp.SOURCE_MONOCULAR
                for msg in frames for det in msg.detections)
     assert all(len(msg.detections) == 2 for msg in frames)
     assert int(values['depth frames refused']) >= FRAMES
@@ -179,3 +178,23 @@ def test_unregistered_or_unreadable_depth_is_refused_and_counted(tester, node, e
         assert output.count('is not the image') == 1, output
         assert 'align_depth.enable:=true' in output and 'depth_registration:=true' in output
     assert node.running()
+
+
+def test_depth_turned_off_and_on_live_and_bad_ranges_refused(tester, node):
+    inbox = tester.collect(Detection3DArray, f'{NAMESPACE}/faces/detections_3d')
+    diagnostics = rosutil.Diagnostics(tester, NAMESPACE)
+    name = f'{NAMESPACE}/facesense'
+    # depth_max below depth_min (0.2): refused, naming them.
+    refused = tester.set_parameters(name, {'depth_max': 0.1})
+    assert not refused[0].successful and 'depth_min' in refused[0].reason
+    assert tester.set_parameters(name, {'depth': False})[0].successful
+    with Camera('rgbd_off'):
+        assert diagnostics.wait(lambda v: v['depth'] == 'off')
+        off = _frames(tester, inbox, 'rgbd_off')
+        assert tester.set_parameters(name, {'depth': True})[0].successful
+        assert diagnostics.wait(lambda v: v['depth'] == 'on')
+        inbox.clear()
+        on = _frames(tester, inbox, 'rgbd_off')
+    # Off: the monocular estimate (camera_info is still read); on again: depth.
+    assert all(position_source(d) == dp.SOURCE_MONOCULAR for m in off for d in m.detections)
+    assert all(position_source(d) == dp.SOURCE_DEPTH for m in on[1:] for d in m.detections)

@@ -65,6 +65,24 @@ def test_format_label_leaves_out_unknown_parts():
     assert drawing.format_label(_face(box, emotion=(0.0, 0.0, 0.0, 0.0, 1.0))) == 'anger'
     assert drawing.format_label(_face(box, track_id=0)) == '#0'
     assert drawing.format_label(_face(box)) == ''
+    # The node's distance (depth.distance_note) ends the label.
+    assert drawing.format_label(full, '2.31 m') == '#3 F 34 happy 2.31 m'
+    assert drawing.format_label(_face(box), '~2.3 m') == '~2.3 m'
+
+
+def test_distance_notes_widen_the_label_and_are_drawn():
+    image = np.full((240, 320, 3), 128, np.uint8)
+    face = _face((100.0, 100.0, 180.0, 200.0), track_id=3)
+    plain = drawing.annotate(image, [face])
+    noted = drawing.annotate(image, [face], notes=['2.31 m'])
+    x0, y0, x1, y1 = drawing.label_rect(face, image.shape, '2.31 m')
+    assert x1 - x0 > drawing.label_rect(face, image.shape)[2] - x0
+    assert not np.array_equal(plain[y0:y1, x0:x1], noted[y0:y1, x0:x1])
+    # Outside the box and the label, nothing changes.
+    outside = np.ones(image.shape[:2], bool)
+    outside[y0:y1, x0:x1] = False
+    outside[100:200, 100:180] = False
+    assert np.array_equal(noted[outside], image[outside])
 
 
 def test_annotate_draws_inside_boxes_and_labels_only():

@@ -37,14 +37,14 @@ def _frame(values, encoding='16UC1', frame_id='cam', stamp=0.0, **kwargs):
     dtype = dp.DEPTH_ENCODINGS[encoding][0]
     raw = np.asarray(values).astype(dtype)
     return dp.decode_depth(raw.tobytes(), encoding, raw.shape[1], raw.shape[0],
-                          raw.shape[1] * raw.itemsize, stamp=stamp, frame_id=frame_id,
-                          **kwargs)
+                           raw.shape[1] * raw.itemsize, stamp=stamp, frame_id=frame_id,
+                           **kwargs)
 
 
 def _scene_frame(scene, frame_id='cam', stamp=0.0):
     w, h = scene.depth_size
     return dp.decode_depth(scene.depth_data, scene.encoding, w, h, scene.step, stamp=stamp,
-                          frame_id=frame_id, valid_range=(0.2, 10.0))
+                           frame_id=frame_id, valid_range=(0.2, 10.0))
 
 
 def _faces(scene, rng, noise=LANDMARK_NOISE, landmarks=True):
@@ -99,7 +99,7 @@ def test_bad_depth_frames_refused_with_their_reason(name, spec, reason):
     data = bytes(spec.pop('nbytes'))
     with pytest.raises(dp.DepthError) as caught:
         dp.decode_depth(data, spec.pop('encoding'), spec.pop('width'), spec.pop('height'),
-                       spec.pop('step'), **spec)
+                        spec.pop('step'), **spec)
     assert caught.value.reason == reason, str(caught.value)
 
 
@@ -265,7 +265,7 @@ def test_background_past_the_face_and_too_few_pixels_are_refused():
     assert dp.measure_face(_frame(holes), 1.0, box, None, (0.2, 10.0), 6) == dp.FEW_PIXELS
     # Outside depth_min..depth_max counts as no measurement.
     assert dp.measure_face(_frame(np.full((40, 40), 1500)), 1.0, box, None, (2.0, 10.0),
-                          6) == dp.FEW_PIXELS
+                           6) == dp.FEW_PIXELS
 
 
 # --- per-face outcomes: depth, fallback, never dropped ----------------------------------------
@@ -292,7 +292,7 @@ def test_every_bad_frame_leaves_every_face_with_the_monocular_estimate():
         for face, position in zip(faces, positions):
             assert position.source == dp.SOURCE_MONOCULAR and position.reason == expected
             assert np.allclose(position.position, dp.monocular_position(face, INTRINSICS,
-                                                                       expected).position)
+                                                                        expected).position)
             assert position.sigma[2] == pytest.approx(dp.MONOCULAR_REL_SIGMA
                                                       * position.position[2])
     # Without camera_info nothing is made up.
@@ -318,7 +318,7 @@ def test_a_face_whose_depth_is_all_holes_falls_back_and_says_why():
 def test_position_is_the_sellion_back_projected_at_the_measured_depth():
     scene, faces = _one_scene(distance=1.5)
     positions, _ = dp.FaceLocator().locate(faces, INTRINSICS, _scene_frame(scene), None, 'cam',
-                                          SIZE, 0.0)
+                                           SIZE, 0.0)
     x, y, z = positions[0].position
     fx, fy, cx, cy = INTRINSICS
     (rx, ry), (lx, ly) = faces[0].landmarks[:2]
@@ -359,7 +359,7 @@ def test_locator_marks_an_outlier_frame_as_held():
     w, h = near.depth_size
     raw = np.frombuffer(near.depth_data, '<u2').astype(np.int32) - 600
     jump = dp.decode_depth(np.clip(raw, 0, None).astype('<u2').tobytes(), '16UC1', w, h, w * 2,
-                          frame_id='cam')
+                           frame_id='cam')
     positions, _ = locator.locate(faces, INTRINSICS, jump, None, 'cam', SIZE, 0.03)
     assert positions[0].source == dp.SOURCE_HELD and positions[0].reason == dp.OUTLIER
     assert positions[0].position[2] == pytest.approx(scene.faces[0].truth_z, rel=0.02)

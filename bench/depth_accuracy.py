@@ -21,6 +21,10 @@ find the faces in the colour frame; each found face's z from depth (depth.FaceLo
 from its size (face_geometry.face_position, what the node gives without depth) is compared
 with the truth. Prints the markdown table of docs/depth.md.
 Run: ./dev/run.sh python bench/depth_accuracy.py [--scenes 20]
+
+``--truth N``: instead, N scenes per encoding and depth resolution of 1-4 faces at 0.5-6 m
+with their true boxes and landmarks (1 px noise), as test_depth.py checks them: the depth
+error over every face, and over the occluded ones.
 """
 
 import argparse
@@ -45,11 +49,59 @@ def _iou(a, b):
     return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
+def truth_table(count):
+    """Print the depth error on true boxes and landmarks, per encoding and depth resolution."""
+    from facesense_ros.face import Face
+    print('| depth | faces | with depth | error median / p95 / max | occluded faces: '
+          'median / p95 / max | monocular instead, why |')
+    print('|---|---|---|---|---|---|')
+    for encoding in ('16UC1', '32FC1'):
+        for scale in (1.0, 0.5):
+            rng = np.random.default_rng(1)
+            errors, occluded, total, reasons = [], [], 0, {}
+            for k in range(count):
+                n = 1 + k % 4
+                distances = list(rng.uniform(0.5, 6.0, n))
+                if n > 1:
+                    distances = [max(d, 1.2) for d in distances]
+                scene = depth_scenes.render(distances, seed=k, depth_scale=scale,
+                                            encoding=encoding)
+                faces = [Face(*f.box, score=0.9, track_id=i + 1, landmarks=tuple(
+                    (x + rng.normal(0, 1), y + rng.normal(0, 1)) for x, y in f.landmarks))
+                    for i, f in enumerate(scene.faces)]
+                width, height = scene.depth_size
+                frame = depth.decode_depth(scene.depth_data, encoding, width, height,
+                                           scene.step, frame_id='cam')
+                positions, _ = depth.FaceLocator().locate(faces, scene.intrinsics, frame, None,
+                                                          'cam', depth_scenes.SIZE, 0.0)
+                for truth, position in zip(scene.faces, positions):
+                    total += 1
+                    if position.source != depth.SOURCE_DEPTH:
+                        reasons[position.reason] = reasons.get(position.reason, 0) + 1
+                        continue
+                    error = abs(position.position[2] - truth.truth_z) / truth.truth_z
+                    errors.append(error)
+                    if truth.occluded:
+                        occluded.append(error)
+
+            def figures(values):
+                return ' / '.join(f'{100 * v:.2f} %' for v in (
+                    np.median(values), np.percentile(values, 95), np.max(values)))
+            print(f'| {encoding}, {"full" if scale == 1.0 else "half"} resolution | {total} | '
+                  f'{len(errors)} | {figures(errors)} | {figures(occluded)} | '
+                  + ', '.join(f'{n} {reason}' for reason, n in sorted(reasons.items())) + ' |')
+
+
 def main():
     """Print the table."""
     parser = argparse.ArgumentParser()
     parser.add_argument('--scenes', type=int, default=20, help='scenes per distance')
+    parser.add_argument('--truth', type=int, default=0,
+                        help='scenes per configuration on true boxes (no models)')
     args = parser.parse_args()
+    if args.truth:
+        truth_table(args.truth)
+        return
     pipeline = FacePipeline(PipelineConfig(model_dir=os.environ.get('FACESENSE_MODEL_DIR', '')))
     rng = np.random.default_rng(0)
     print('| distance | faces found / rendered | with depth | depth error median / p95 | '

@@ -153,8 +153,8 @@ class DepthInput:
             elif reason == depth.NO_MATCH:
                 self._count('frames without matching depth')
             else:
+                # Unregistered depth (frame_id, size): counted per colour frame it failed.
                 self._count(f'depth refused: {reason}')
-                self._count('depth frames refused')
             if reason == depth.FRAME_ID:
                 self._node.get_logger().warning(
                     f"depth frame_id {matched.frame_id!r} is not the image's "

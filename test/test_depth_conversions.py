@@ -21,8 +21,7 @@ from facesense_ros import depth_conversions as dc
 from facesense_ros.conversions import face_to_detection, LANDMARK_CLASSES
 from facesense_ros.face import Face, head_pose_quaternion
 import pytest
-import rclpy
-from rclpy.node import Node
+import rosutil
 from std_msgs.msg import Header
 from vision_msgs.msg import BoundingBox3D, Detection3D, Detection3DArray
 
@@ -48,17 +47,8 @@ def _face(**changes):
 
 
 def test_type_hashes_equal_upstream():
-    context = rclpy.Context()
-    rclpy.init(context=context)
-    node = Node('depth_hash_check', context=context)
-    try:
-        for index, (msg_type, expected) in enumerate(UPSTREAM_HASHES.items()):
-            node.create_publisher(msg_type, f'hash3d_{index}', 1)
-            infos = node.get_publishers_info_by_topic(f'/hash3d_{index}')
-            assert [str(i.topic_type_hash) for i in infos] == [expected], msg_type.__name__
-    finally:
-        node.destroy_node()
-        rclpy.shutdown(context=context)
+    assert rosutil.type_hashes(UPSTREAM_HASHES, 'depth_hash_check') == list(
+        UPSTREAM_HASHES.values())
 
 
 def _depth_position(face, z=2.0, sigma=0.01):

@@ -470,8 +470,15 @@ class FaceSenseNode(Node):
             self.get_logger().error(f'frame failed: {e}', throttle_duration_sec=WARN_THROTTLE_SEC)
             return
         # Every face's 3D position (depth or monocular), None without camera_info.
-        intrinsics, positions = self._depth.locate(msg.header, (frame.shape[1], frame.shape[0]),
-                                                   faces, stamp)
+        try:
+            intrinsics, positions = self._depth.locate(
+                msg.header, (frame.shape[1], frame.shape[0]), faces, stamp)
+        except ValueError as e:
+            # Not expected (depth.py turns bad input into reasons): the frame keeps its 2D
+            # results and REP-155 output, without positions.
+            intrinsics, positions = None, None
+            self.get_logger().error(f'3D positions failed: {e}',
+                                    throttle_duration_sec=WARN_THROTTLE_SEC)
         processed = time.perf_counter()
         if not self.context.ok():
             return

@@ -379,3 +379,40 @@ def test_distance_notes():
     depth_position = dp.FacePosition((0.0, 0.0, 2.314), (0.01, 0.01, 0.01), dp.SOURCE_DEPTH)
     mono = dp.FacePosition((0.0, 0.0, 2.314), (0.01, 0.01, 0.3), dp.SOURCE_MONOCULAR, 'x')
     assert dp.distance_notes([depth_position, mono]) == ['2.31 m', '~2.3 m']
+
+
+def test_fuzzed_depth_messages_only_ever_give_depth_errors():
+    rng = np.random.default_rng(19)
+    encodings = ['16UC1', '32FC1', 'rgb8', 'mono16', '', '16uc1', '32FC1\x00', 'bgr8']
+    outcomes = {}
+    for _ in range(3000):
+        width, height = (int(v) for v in rng.integers(-2, 40, 2))
+        encoding = encodings[int(rng.integers(len(encodings)))]
+        step = max(0, width * int(rng.integers(0, 6)) + int(rng.integers(-3, 4)))
+        size = max(0, step * max(height, 0) + int(rng.integers(-8, 8)))
+        kind = int(rng.integers(3))
+        if kind == 0:
+            data = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
+        elif kind == 1:
+            data = np.full(size // 4 + 1, rng.choice([np.nan, np.inf, -1.0, 0.0, 1e30]),
+                           '<f4').tobytes()[:size]
+        else:
+            data = bytes(size)
+        try:
+            frame = dp.decode_depth(data, encoding, width, height, step,
+                                    is_bigendian=bool(rng.integers(2)), max_pixels=1000,
+                                    valid_range=(0.2, 10.0))
+        except dp.DepthError as e:
+            outcomes[e.reason] = outcomes.get(e.reason, 0) + 1
+            continue
+        outcomes['decoded'] = outcomes.get('decoded', 0) + 1
+        # A decoded frame is measured without raising whatever a face's box.
+        w, h = frame.size
+        box = (float(rng.uniform(-5, w)), float(rng.uniform(-5, h)), 0.0, 0.0)
+        box = (box[0], box[1], box[0] + float(rng.uniform(0.5, 50)),
+               box[1] + float(rng.uniform(0.5, 50)))
+        result = dp.measure_face(frame, 1.0, box, None, (0.2, 10.0), 1)
+        assert isinstance(result, (dp.DepthMeasurement, str))
+    # Every kind of refusal happened, and some frames decoded.
+    assert set(outcomes) >= {'decoded', dp.ENCODING, dp.GEOMETRY, dp.SHORT_DATA, dp.OVERSIZED,
+                             dp.ALL_INVALID, dp.OUT_OF_RANGE}, outcomes

@@ -28,14 +28,17 @@ from facesense_ros import depth
 from facesense_ros.config import DepthConfig
 from facesense_ros.depth_conversions import faces_to_detections_3d
 from facesense_ros.face import Face
+from facesense_ros.input_qos import InputReliability, PUBLISHER_CHECK_PERIOD
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 from vision_msgs.msg import Detection3DArray
 
-# Depth travels like the colour frames: the newest matters, and best effort also matches a
-# reliable driver (RealSense and Orbbec publish reliable by default). A few deep: a depth
-# frame must not be replaced before the colour frame of the same stamp is processed.
-DEPTH_QOS = QoSProfile(depth=depth.DEPTH_BUFFER_SIZE, reliability=ReliabilityPolicy.BEST_EFFORT)
+# The depth subscription's queue: a depth frame must not be replaced before the colour frame
+# of the same stamp is processed. Its reliability follows the node's `reliability` parameter
+# like image_raw's (auto: as the publishers offer): a best-effort reader of a reliable driver
+# (RealSense, Orbbec) loses most 640x480 depth frames, which travel as UDP fragments without
+# a shared-memory profile (1.2 MB for 32FC1; all of them lost in test_depth_node.py).
+DEPTH_QUEUE = depth.DEPTH_BUFFER_SIZE
 # Only the newest intrinsics matter; best effort also matches usb_cam's reliable publisher.
 CAMERA_INFO_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
 # faces/detections_3d: like faces/detections.
@@ -56,10 +59,16 @@ COUNTERS = ('frames with depth', 'frames without matching depth', 'frames withou
 
 
 class DepthInput:
-    """See the module doc; ``max_pixels`` is a callable returning max_input_pixels now."""
+    """
+    See the module doc; ``max_pixels`` is a callable returning max_input_pixels now.
 
-    def __init__(self, node, config: DepthConfig, max_pixels):
+    ``reliability`` is the node's parameter (auto, best_effort, reliable), applied to the depth
+    subscription as to image_raw's.
+    """
+
+    def __init__(self, node, config: DepthConfig, max_pixels, reliability: str = 'auto'):
         self._node = node
+        self._reliability = InputReliability(reliability)
         self._config = config
         self._max_pixels = max_pixels
         self._buffer = depth.DepthBuffer()
@@ -76,10 +85,27 @@ class DepthInput:
         self._depth_sub = None
         if config.depth:
             self._subscribe()
+        if self._reliability.auto:
+            self._publishers_timer = node.create_timer(PUBLISHER_CHECK_PERIOD,
+                                                       self._check_publishers)
+
+    def _offered(self):
+        topic = self._node.resolve_topic_name('depth/image_raw')
+        return [info.qos_profile.reliability
+                for info in self._node.get_publishers_info_by_topic(topic)]
 
     def _subscribe(self):
+        qos = QoSProfile(depth=DEPTH_QUEUE,
+                         reliability=self._reliability.request(self._offered()))
         self._depth_sub = self._node.create_subscription(Image, 'depth/image_raw',
-                                                         self._on_depth, DEPTH_QOS)
+                                                         self._on_depth, qos)
+
+    def _check_publishers(self):
+        # As the node does for image_raw: a depth camera started or replaced later is matched.
+        if self._depth_sub is None or not self._reliability.outdated(self._offered()):
+            return
+        self._node.destroy_subscription(self._depth_sub)
+        self._subscribe()
 
     @property
     def topic(self) -> Optional[str]:
@@ -187,5 +213,6 @@ class DepthInput:
         values = {'depth': 'on' if self._depth_sub is not None else 'off'}
         if self._depth_sub is not None:
             values['depth topic'] = self._depth_sub.topic_name
+            values['depth reliability'] = self._reliability.describe()
         values.update((key, str(value)) for key, value in counts.items())
         return values

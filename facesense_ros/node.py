@@ -261,7 +261,8 @@ class FaceSenseNode(Node):
                                                       DIAGNOSTICS_QOS)
         self._publish_label_info()
         # camera_info, depth/image_raw and faces/detections_3d (depth_input.py).
-        self._depth = DepthInput(self, self._depth_config, lambda: self._max_input_pixels)
+        self._depth = DepthInput(self, self._depth_config, lambda: self._max_input_pixels,
+                                 node_values['reliability'])
         self._hri = self._start_hri(node_values['hri'])
         self._enable_srv = self.create_service(SetBool, '~/enable', self._on_enable)
         self._diagnostics_timer = self.create_timer(node_values['diagnostics_period'],

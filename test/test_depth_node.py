@@ -112,6 +112,8 @@ def test_matching_stamps_give_depth_positions_and_face_frames(tester, node, scen
             rosutil.ANSWER_TIMEOUT)
         values = diagnostics.wait(lambda v: int(v['frames with depth']) >= FRAMES)
     assert values['depth'] == 'on' and values['depth topic'] == f'{NAMESPACE}/depth/image_raw'
+    # The driver offers reliable: read reliably (best effort lost big depth frames).
+    assert values['depth reliability'] == 'reliable (auto)'
     measured = 0
     for msg in frames:
         assert len(msg.detections) == 2
@@ -135,6 +137,18 @@ def test_matching_stamps_give_depth_positions_and_face_frames(tester, node, scen
         t = faces[det.id]
         c = det.bbox.center.position
         assert (t.x, t.y, t.z) == pytest.approx((c.x, c.y, c.z))
+
+
+def test_32fc1_depth_at_full_resolution(tester, node, scene):
+    inbox = tester.collect(Detection3DArray, f'{NAMESPACE}/faces/detections_3d')
+    # The same faces (the colour frame and the truth do not depend on the depth's format).
+    with Camera('rgbd_32f', '--encoding', '32FC1', '--scale', '1.0'):
+        frames = _frames(tester, inbox, 'rgbd_32f')
+    for msg in frames[1:]:
+        for det in msg.detections:
+            assert position_source(det) == dp.SOURCE_DEPTH
+            truth = _truth_of(scene, det)
+            assert det.bbox.center.position.z == pytest.approx(truth.truth_z, rel=DEPTH_LIMIT)
 
 
 def test_stamps_not_matching_keep_the_monocular_estimate(tester, node, scene):

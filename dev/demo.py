@@ -24,7 +24,6 @@ Detection2DArray decoded as one JSON line (demo_output/detections.jsonl), and a 
 
 import argparse
 from collections import Counter
-import dataclasses
 import json
 import os
 from pathlib import Path
@@ -187,7 +186,7 @@ def summarize(out, recorder, detections_to_records, elapsed, sending, node_rc, a
                     looking['looking' if record.looking else 'not looking'] += 1
             jsonl.write(json.dumps({
                 'frame': index, 'stamp': stamp, 'frame_id': msg.header.frame_id,
-                'faces': [dataclasses.asdict(record) for record in records]}) + '\n')
+                'faces': [record.to_dict() for record in records]}) + '\n')
             key = (msg.header.stamp.sec, msg.header.stamp.nanosec)
             if key in recorder.images:
                 cv2.imwrite(str(out / 'frames' / f'{index:04d}.png'), recorder.images[key])

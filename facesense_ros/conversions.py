@@ -23,44 +23,44 @@ The Detection2D convention (docs/interfaces.md):
   ``face`` (detector score), ``gender:female`` and ``gender:male`` (probabilities summing to 1),
   ``emotion:neutral|happy|sad|surprise|anger`` (summing to 1), ``age`` with score = years / 100.
 * With a head pose: the ``face`` hypothesis's ``pose.pose.orientation`` is the head's rotation
-  in the camera optical frame (face.head_pose_quaternion), and ``attention:looking`` scores how
-  frontal the face is (face.attention_score; >= 0.5: looking at the camera).
+  in the camera optical frame (face_geometry.head_pose_quaternion), and ``attention:looking``
+  scores how frontal the face is (attributes.attention_score; >= 0.5: looking at the camera).
 * With landmarks: ``landmark:<name>`` per point of LANDMARK_NAMES, ``pose.pose.position`` = the
   point in pixels (z 0), score 1 (the model gives no confidence).
-  An attribute that was not computed has no hypotheses at all.
+  An attribute that was not computed has no hypotheses at all. Hypotheses come in class_id
+  order (CLASSES); each attribute's are encoded and decoded by its declaration in
+  attributes.ATTRIBUTES, and the decoder returns FaceRecord, a face.Face.
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 import threading
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from facesense_ros.config import PARAMETERS
+from facesense_ros.attributes import (AGE_CLASS, ATTENTION_CLASS, ATTRIBUTES,
+                                      DEFAULT_ATTENTION_LIMITS, EMOTION_CLASSES, FACE_CLASS,
+                                      GENDER_CLASSES, Hypothesis, LANDMARK_CLASSES,
+                                      LOOKING_SCORE)
 from facesense_ros.encodings import (check_size, DEFAULT_MAX_INPUT_PIXELS, ImageFormatError,
                                      jpeg_to_bgr, to_bgr)
-from facesense_ros.face import (EMOTION_LABELS, Face, GENDER_LABELS, head_pose_from_quaternion,
-                                head_pose_quaternion, LANDMARK_NAMES, LOOKING_SCORE)
+from facesense_ros.face import Face
 import numpy as np
 from sensor_msgs.msg import Image
 from vision_msgs.msg import (Detection2D, Detection2DArray, LabelInfo, ObjectHypothesisWithPose,
                              VisionClass)
 
-FACE_CLASS = 'face'
-AGE_CLASS = 'age'
-GENDER_CLASSES = tuple(f'gender:{label}' for label in GENDER_LABELS)
-EMOTION_CLASSES = tuple(f'emotion:{label}' for label in EMOTION_LABELS)
-ATTENTION_CLASS = 'attention:looking'
-LANDMARK_CLASSES = tuple(f'landmark:{name}' for name in LANDMARK_NAMES)
+# The classes of the first release, in their LabelInfo class_id order (position = id).
+_FIRST_CLASSES = ((FACE_CLASS,) + GENDER_CLASSES + EMOTION_CLASSES + (AGE_CLASS, ATTENTION_CLASS)
+                  + LANDMARK_CLASSES)
 # Every class a Detection2D may carry; its position here is its LabelInfo class_id (stable:
-# new classes are only ever appended).
-CLASSES = ((FACE_CLASS,) + GENDER_CLASSES + EMOTION_CLASSES + (AGE_CLASS, ATTENTION_CLASS)
-           + LANDMARK_CLASSES)
-# The score of a landmark hypothesis: the model gives points, no confidence.
-LANDMARK_SCORE = 1.0
-# (yaw, pitch) limits of "looking at the camera" when the caller gives none: the parameters'.
-DEFAULT_ATTENTION_LIMITS = (PARAMETERS['attention_yaw'].default,
-                            PARAMETERS['attention_pitch'].default)
-# Age travels as a score in [0, 1]: years / AGE_SCALE.
-AGE_SCALE = 100.0
+# a new attribute's classes are appended, in attributes.ATTRIBUTES order).
+CLASSES = _FIRST_CLASSES + tuple(c for a in ATTRIBUTES for c in a.classes
+                                 if c not in _FIRST_CLASSES)
+# The attributes that emit hypotheses, in the order of their first class in CLASSES: a
+# Detection2D's results come in class_id order.
+_ENCODED = tuple(sorted((a for a in ATTRIBUTES if a.encode is not None),
+                        key=lambda a: CLASSES.index(a.classes[0])))
+_ORIENTED = tuple(a for a in ATTRIBUTES if a.orientation is not None)
+_DECODED = tuple(a for a in ATTRIBUTES if a.decode is not None)
 
 
 def _cv_bridge_or_none():
@@ -144,11 +144,15 @@ def bgr_to_image_msg(image: np.ndarray, header) -> Image:
     return msg
 
 
-def _hypothesis(class_id: str, score: float, center: Tuple[float, float]):
+def _hypothesis(class_id: str, score: float, position: Tuple[float, float],
+                orientation=None) -> ObjectHypothesisWithPose:
     hyp = ObjectHypothesisWithPose()
     hyp.hypothesis.class_id = class_id
     hyp.hypothesis.score = float(score)
-    hyp.pose.pose.position.x, hyp.pose.pose.position.y = center
+    hyp.pose.pose.position.x, hyp.pose.pose.position.y = position
+    if orientation is not None:
+        o = hyp.pose.pose.orientation
+        o.x, o.y, o.z, o.w = orientation
     return hyp
 
 
@@ -158,31 +162,22 @@ def face_to_detection(face: Face, header, index: int = 0,
     Return one Face as a Detection2D (id = track_id, or ``index`` without tracking).
 
     ``attention_limits`` are the (yaw, pitch) degrees of attention_score (the node passes its
-    attention_yaw and attention_pitch parameters).
+    attention_yaw and attention_pitch parameters). Each computed attribute adds the hypotheses
+    its declaration (attributes.ATTRIBUTES) encodes, in class_id order.
     """
     det = Detection2D(header=header)
     det.id = str(face.track_id if face.track_id is not None else index)
     center = tuple(float(c) for c in face.center)
     det.bbox.center.position.x, det.bbox.center.position.y = center
     det.bbox.size_x, det.bbox.size_y = float(face.width), float(face.height)
-    face_hyp = _hypothesis(FACE_CLASS, face.score, center)
-    det.results.append(face_hyp)
-    if face.head_pose is not None:
-        orientation = face_hyp.pose.pose.orientation
-        orientation.x, orientation.y, orientation.z, orientation.w = \
-            head_pose_quaternion(*face.head_pose)
-        det.results.append(_hypothesis(ATTENTION_CLASS, face.attention(*attention_limits),
-                                       center))
-    if face.landmarks is not None:
-        det.results.extend(_hypothesis(c, LANDMARK_SCORE, point)
-                           for c, point in zip(LANDMARK_CLASSES, face.landmarks))
-    if face.gender is not None:
-        det.results.extend(_hypothesis(c, p, center) for c, p in zip(GENDER_CLASSES, face.gender))
-    if face.emotion is not None:
-        det.results.extend(_hypothesis(c, p, center)
-                           for c, p in zip(EMOTION_CLASSES, face.emotion))
-    if face.age is not None:
-        det.results.append(_hypothesis(AGE_CLASS, face.age / AGE_SCALE, center))
+    orientation = next((a.orientation(face) for a in _ORIENTED
+                        if getattr(face, a.field) is not None), None)
+    det.results.append(_hypothesis(FACE_CLASS, face.score, center, orientation))
+    for attribute in _ENCODED:
+        if getattr(face, attribute.field) is not None:
+            det.results.extend(_hypothesis(h.class_id, h.score, h.position or center,
+                                           h.orientation)
+                               for h in attribute.encode(face, attention_limits))
     return det
 
 
@@ -203,126 +198,72 @@ def label_info(header, threshold: float) -> LabelInfo:
 
 
 @dataclass(frozen=True)
-class FaceRecord:
+class FaceRecord(Face):
     """
-    One face decoded from a Detection2D: what a consumer needs, typed.
+    One face decoded from a Detection2D: the core's Face, plus what only the message carries.
 
-    ``box`` is (x_min, y_min, x_max, y_max) in input-image pixels. ``gender`` is (female, male)
-    and ``emotion`` (neutral, happy, sad, surprise, anger) probabilities; ``age`` in years;
-    ``head_pose`` (yaw, pitch, roll) degrees; ``landmarks`` five (x, y) pixels in
-    LANDMARK_NAMES order; ``attention`` the ``attention:looking`` score. Attributes the node
-    did not compute are None. ``labels`` holds every hypothesis's score by class id.
+    The Face fields are the decoded attributes (None when the node did not compute them);
+    ``box`` is (x_min, y_min, x_max, y_max) in input-image pixels and ``track_id`` the id when
+    it is a number. Added: ``id`` (the Detection2D id, a string), ``attention`` (the
+    ``attention:looking`` score, computed by the node with its own limits) and ``labels``
+    (every hypothesis's score by class id).
     """
 
-    id: str
-    box: Tuple[float, float, float, float]
-    score: float
-    age: Optional[float] = None
-    gender: Optional[Tuple[float, float]] = None
-    emotion: Optional[Tuple[float, float, float, float, float]] = None
-    labels: Dict[str, float] = field(default_factory=dict)
-    head_pose: Optional[Tuple[float, float, float]] = None
-    landmarks: Optional[Tuple[Tuple[float, float], ...]] = None
+    id: str = ''
     attention: Optional[float] = None
+    labels: Dict[str, float] = field(default_factory=dict, compare=False)
 
     @property
     def looking(self) -> Optional[bool]:
         """Whether the face looks at the camera (attention >= 0.5), or None without a pose."""
         return None if self.attention is None else self.attention >= LOOKING_SCORE
 
-    @property
-    def center(self) -> Tuple[float, float]:
-        """Return the box center as (x, y) pixels."""
-        return ((self.box[0] + self.box[2]) / 2.0, (self.box[1] + self.box[3]) / 2.0)
-
-    @property
-    def track_id(self) -> Optional[int]:
-        """Return the id as an int when it is one (tracking ids and frame indices are)."""
-        return int(self.id) if self.id.isdigit() else None
-
-    @property
-    def gender_label(self) -> Optional[str]:
-        """More probable gender ('female' or 'male'), or None."""
-        if self.gender is None:
-            return None
-        return GENDER_LABELS[0] if self.gender[0] >= self.gender[1] else GENDER_LABELS[1]
-
-    @property
-    def gender_score(self) -> Optional[float]:
-        """Probability of gender_label, or None."""
-        return None if self.gender is None else max(self.gender)
-
-    @property
-    def emotion_label(self) -> Optional[str]:
-        """Most probable emotion, or None."""
-        if self.emotion is None:
-            return None
-        return EMOTION_LABELS[int(np.argmax(self.emotion))]
-
-    @property
-    def emotion_score(self) -> Optional[float]:
-        """Probability of emotion_label, or None."""
-        return None if self.emotion is None else max(self.emotion)
-
-    def describe(self) -> str:
-        """
-        One line: ``id=3 gender=female(0.93) age=34 emotion=happy(0.81)``.
-
-        With head pose and landmarks: ``... yaw/pitch/roll=-2/11/1 looking=yes(0.76)
-        landmarks=5``.
-        """
-        parts = [f'id={self.id}']
-        if self.gender is not None:
-            parts.append(f'gender={self.gender_label}({self.gender_score:.2f})')
-        if self.age is not None:
-            parts.append(f'age={self.age:.0f}')
-        if self.emotion is not None:
-            parts.append(f'emotion={self.emotion_label}({self.emotion_score:.2f})')
-        if self.head_pose is not None:
-            parts.append('yaw/pitch/roll=' + '/'.join(f'{a:.0f}' for a in self.head_pose))
-            parts.append(f'looking={"yes" if self.looking else "no"}({self.attention:.2f})')
-        if self.landmarks is not None:
-            parts.append(f'landmarks={len(self.landmarks)}')
-        return ' '.join(parts)
+    def describe(self, attention: Optional[float] = None, face_id: Optional[str] = None) -> str:
+        """Return the one-line description (Face's) with the message's id and attention."""
+        return super().describe(self.attention if attention is None else attention,
+                                self.id if face_id is None else face_id)
 
     def to_face(self) -> Face:
-        """Return the record as a Face (track_id from the id when it is a number)."""
-        return Face(*self.box, score=self.score, age=self.age, gender=self.gender,
-                    emotion=self.emotion, track_id=self.track_id, head_pose=self.head_pose,
-                    landmarks=self.landmarks)
+        """Return the plain Face (the fields of Face only)."""
+        return Face(**{f.name: getattr(self, f.name) for f in fields(Face)})
 
     def to_dict(self) -> dict:
-        """Plain types for JSON."""
-        return asdict(self)
+        """Plain types for JSON: id, box, score, every attribute, labels, attention."""
+        return {'id': self.id, 'box': self.box, 'score': self.score,
+                **{a.field: getattr(self, a.field) for a in ATTRIBUTES},
+                'labels': dict(self.labels), 'attention': self.attention}
 
 
 def detection_to_face_record(det: Detection2D) -> FaceRecord:
-    """Decode one Detection2D that follows the convention above."""
-    labels = {r.hypothesis.class_id: float(r.hypothesis.score) for r in det.results}
+    """
+    Decode one Detection2D that follows the convention above.
+
+    Each attribute of attributes.ATTRIBUTES decodes its own hypotheses. Raises ValueError
+    (naming the detection) when the values are not a valid Face (an empty box, a score out of
+    [0, 1]): such a message does not follow the convention.
+    """
+    hypotheses = {}
+    for r in det.results:
+        o = r.pose.pose.orientation
+        hypotheses[r.hypothesis.class_id] = Hypothesis(
+            r.hypothesis.class_id, float(r.hypothesis.score),
+            (r.pose.pose.position.x, r.pose.pose.position.y), (o.x, o.y, o.z, o.w))
     cx, cy = det.bbox.center.position.x, det.bbox.center.position.y
     half_w, half_h = det.bbox.size_x / 2.0, det.bbox.size_y / 2.0
-    gender = (tuple(labels[c] for c in GENDER_CLASSES)
-              if all(c in labels for c in GENDER_CLASSES) else None)
-    emotion = (tuple(labels[c] for c in EMOTION_CLASSES)
-               if all(c in labels for c in EMOTION_CLASSES) else None)
-    age = labels[AGE_CLASS] * AGE_SCALE if AGE_CLASS in labels else None
-    head_pose = None
-    # The face pose's orientation is a head pose only when attention:looking says so (without
-    # one it is the message's default identity).
-    face_hyp = next((r for r in det.results if r.hypothesis.class_id == FACE_CLASS), None)
-    if ATTENTION_CLASS in labels and face_hyp is not None:
-        q = face_hyp.pose.pose.orientation
-        head_pose = head_pose_from_quaternion(q.x, q.y, q.z, q.w)
-    points = {r.hypothesis.class_id: (r.pose.pose.position.x, r.pose.pose.position.y)
-              for r in det.results if r.hypothesis.class_id in LANDMARK_CLASSES}
-    landmarks = (tuple(points[c] for c in LANDMARK_CLASSES)
-                 if len(points) == len(LANDMARK_CLASSES) else None)
-    return FaceRecord(id=det.id, box=(cx - half_w, cy - half_h, cx + half_w, cy + half_h),
-                      score=labels.get(FACE_CLASS, 0.0), age=age, gender=gender,
-                      emotion=emotion, labels=labels, head_pose=head_pose,
-                      landmarks=landmarks, attention=labels.get(ATTENTION_CLASS))
+    face = hypotheses.get(FACE_CLASS)
+    attention = hypotheses.get(ATTENTION_CLASS)
+    try:
+        return FaceRecord(
+            cx - half_w, cy - half_h, cx + half_w, cy + half_h,
+            score=face.score if face is not None else 0.0,
+            track_id=int(det.id) if det.id.isdigit() else None,
+            id=det.id, attention=attention.score if attention is not None else None,
+            labels={c: h.score for c, h in hypotheses.items()},
+            **{a.field: a.decode(hypotheses) for a in _DECODED})
+    except ValueError as e:
+        raise ValueError(f'Detection2D {det.id!r} is not a face of ours: {e}') from e
 
 
 def detections_to_records(msg: Detection2DArray) -> List[FaceRecord]:
-    """Decode every Detection2D of a Detection2DArray."""
+    """Decode every Detection2D of a Detection2DArray (ValueError as for one)."""
     return [detection_to_face_record(det) for det in msg.detections]

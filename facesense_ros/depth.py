@@ -42,9 +42,12 @@ import threading
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from facesense_ros import face_geometry
-from facesense_ros.config import DepthConfig, PARAMETERS
+from facesense_ros.config import PARAMETERS, TrackingConfig
 from facesense_ros.encodings import DEFAULT_MAX_INPUT_PIXELS, OversizedImageError
 from facesense_ros.face import Face
+# The position record and its sources live with the face geometry (Face's `position` field).
+from facesense_ros.face_geometry import (FacePosition, SOURCE_DEPTH, SOURCE_HELD,  # noqa: F401
+                                         SOURCE_MONOCULAR)
 import numpy as np
 
 # REP-118 depth encodings: numpy little-endian dtype and metres per unit.
@@ -124,7 +127,6 @@ FRAME_ID, NOT_A_SCALE, NO_MATCH = 'frame_id', 'size not a scale', 'no matching s
 NO_INTRINSICS, FEW_PIXELS, INCONSISTENT = 'no camera_info', 'too few valid pixels', 'inconsistent'
 OUTLIER, IMPLAUSIBLE = 'outlier', 'implausible for its size'
 
-SOURCE_DEPTH, SOURCE_HELD, SOURCE_MONOCULAR = 'depth', 'depth held', 'monocular'
 
 Box = Tuple[float, float, float, float]
 Intrinsics = Tuple[float, float, float, float]
@@ -390,45 +392,6 @@ def scaled_intrinsics(k: Sequence[float], info_size: Tuple[int, int],
     return (fx, fy, cx, cy)
 
 
-@dataclass(frozen=True)
-class FacePosition:
-    """
-    A face's 3D position (m, camera optical frame): from depth, or the monocular estimate.
-
-    ``position`` is the sellion (face_geometry.sellion_pixel back-projected); ``sigma`` the
-    standard deviations (x, y, z) in metres; ``source`` SOURCE_DEPTH (measured this frame,
-    smoothed per track), SOURCE_HELD (this frame's depth rejected as a jump or missing, the
-    track's smoothed value of at most DEPTH_HOLD_SEC ago) or SOURCE_MONOCULAR; ``reason`` why
-    a face has no depth (None with depth), ``pixels`` the depth pixels behind it.
-    """
-
-    position: Tuple[float, float, float]
-    sigma: Tuple[float, float, float]
-    source: str
-    reason: Optional[str] = None
-    pixels: int = 0
-
-    def __post_init__(self):
-        """Positions are finite and in front of the camera; sigmas are positive."""
-        if len(self.position) != 3 or not all(math.isfinite(v) for v in self.position) \
-                or self.position[2] <= 0.0:
-            raise ValueError(f'position must be finite with z > 0, got {self.position}')
-        if len(self.sigma) != 3 or not all(math.isfinite(s) and s > 0 for s in self.sigma):
-            raise ValueError(f'sigma must be three positive numbers, got {self.sigma}')
-        if self.source not in (SOURCE_DEPTH, SOURCE_HELD, SOURCE_MONOCULAR):
-            raise ValueError(f'unknown source {self.source!r}')
-
-    @property
-    def distance(self) -> float:
-        """Return the Euclidean distance from the camera (m)."""
-        return float(math.sqrt(sum(v * v for v in self.position)))
-
-    @property
-    def from_depth(self) -> bool:
-        """Whether the position comes from the depth image (measured or held)."""
-        return self.source != SOURCE_MONOCULAR
-
-
 def _sigmas(z: float, sigma_z: float) -> Tuple[float, float, float]:
     lateral = max(LATERAL_REL_SIGMA * z, 1e-4)
     return (lateral, lateral, sigma_z)
@@ -515,22 +478,18 @@ class FaceLocator:
     """
     Every face's 3D position for one frame: from depth when it can, else monocular, never none.
 
-    Not thread-safe: one worker calls :meth:`locate` per frame. ``counts`` accumulates the
-    reasons (faces without depth by reason, faces with depth, held, outliers).
+    Not thread-safe: one worker calls :meth:`locate` per frame. ``settings`` is a
+    TrackingConfig (its depth_* fields: the position attribute's parameters).
     """
 
-    def __init__(self, settings: DepthConfig = DepthConfig()):
-        self.settings = settings
-        self._smoother = DepthSmoother(settings.depth_smoothing)
-        self.counts: Dict[str, int] = {}
+    def __init__(self, settings: Optional[TrackingConfig] = None):
+        self.settings = settings if settings is not None else TrackingConfig()
+        self._smoother = DepthSmoother(self.settings.depth_smoothing)
 
-    def update(self, settings: DepthConfig):
+    def update(self, settings: TrackingConfig):
         """Use new settings from the next frame on (tracks kept)."""
         self.settings = settings
         self._smoother.alpha = settings.depth_smoothing
-
-    def _count(self, key: str):
-        self.counts[key] = self.counts.get(key, 0) + 1
 
     def locate(self, faces: Sequence[Face], intrinsics: Optional[Intrinsics],
                depth: Optional[DepthFrame], depth_reason: Optional[str],
@@ -578,9 +537,6 @@ class FaceLocator:
                                               SOURCE_HELD, face_reason)
             if position is None:
                 position = monocular_position(face, intrinsics, face_reason)
-            self._count(f'faces {position.source}')
-            if position.reason is not None and scale is not None:
-                self._count(f'faces {position.reason}')
             positions.append(position)
         # Bounds the tracks kept to those of the last DEPTH_HOLD_SEC.
         self._smoother.expire(stamp)
@@ -602,21 +558,3 @@ class FaceLocator:
         point = back_project(pixel, z, intrinsics)
         return FacePosition(position=tuple(float(v) for v in point), sigma=_sigmas(z, sigma),
                             source=source, reason=reason, pixels=pixels)
-
-
-def distance_note(position: Optional[FacePosition]) -> str:
-    """
-    Return the distance text of the annotated image: ``2.31 m`` from depth, ``~2.3 m`` monocular.
-
-    The Euclidean distance from the camera; empty without a position.
-    """
-    if position is None:
-        return ''
-    if position.from_depth:
-        return f'{position.distance:.2f} m'
-    return f'~{position.distance:.1f} m'
-
-
-def distance_notes(positions: Optional[Sequence[FacePosition]]) -> List[str]:
-    """Return distance_note per position; none without positions (no camera_info)."""
-    return [] if positions is None else [distance_note(p) for p in positions]

@@ -18,9 +18,10 @@ Pure functions from faces and their 3D positions to vision_msgs/Detection3DArray
 The Detection3D convention (docs/interfaces.md, ``faces/detections_3d``):
 
 * ``header`` = the input image's; ``id`` = the Detection2D's (the track id).
-* ``bbox.center.position`` = the face's 3D position (depth.FacePosition: the sellion, metres,
-  camera optical frame); ``bbox.center.orientation`` = the head's rotation with a head pose
-  (face.head_pose_quaternion), else identity; ``bbox.size`` = the box's metric width and
+* ``bbox.center.position`` = the face's 3D position (its ``position`` attribute, a
+  face_geometry.FacePosition: the sellion, metres, camera optical frame);
+  ``bbox.center.orientation`` = the head's rotation with a head pose
+  (face_geometry.head_pose_quaternion), else identity; ``bbox.size`` = the box's metric width and
   height at that distance and NOMINAL_HEAD_DEPTH_M.
 * ``results`` = the Detection2D's hypotheses, same class ids and scores, each ``pose`` in 3D:
   the position above (landmarks: their pixel back-projected at the face's z) and its
@@ -34,7 +35,7 @@ The Detection3D convention (docs/interfaces.md, ``faces/detections_3d``):
 import math
 from typing import List, Optional, Sequence, Tuple
 
-from facesense_ros import depth
+from facesense_ros import depth, face_geometry
 from facesense_ros.conversions import (DEFAULT_ATTENTION_LIMITS, FACE_CLASS, face_to_detection,
                                        LANDMARK_CLASSES)
 from facesense_ros.face import Face
@@ -62,10 +63,18 @@ def _covariance(sigma: Sequence[float], head_pose: bool) -> List[float]:
     return cov
 
 
-def face_to_detection_3d(face: Face, position: depth.FacePosition, header, index: int,
+def face_to_detection_3d(face: Face, header, index: int,
                          intrinsics: Tuple[float, float, float, float],
                          attention_limits=DEFAULT_ATTENTION_LIMITS) -> Detection3D:
-    """Return one face as a Detection3D (see the module doc); ``index`` without tracking."""
+    """
+    Return one face as a Detection3D (see the module doc); ``index`` without tracking.
+
+    Raises ValueError for a face without ``position`` (no position is ever made up).
+    """
+    position = face.position
+    if position is None:
+        raise ValueError(f'face {face.track_id if face.track_id is not None else index} has '
+                         'no position: set it (depth.FaceLocator) before converting to 3D')
     flat = face_to_detection(face, header, index, attention_limits)
     det = Detection3D(header=header, id=flat.id)
     x, y, z = position.position
@@ -96,17 +105,30 @@ def face_to_detection_3d(face: Face, position: depth.FacePosition, header, index
     return det
 
 
-def faces_to_detections_3d(faces: Sequence[Face], positions: Sequence[depth.FacePosition],
-                           header, intrinsics,
+def faces_to_detections_3d(faces: Sequence[Face], header, intrinsics,
                            attention_limits=DEFAULT_ATTENTION_LIMITS) -> Detection3DArray:
-    """Return one frame's faces and positions (same order) as a Detection3DArray."""
-    if len(faces) != len(positions):
-        raise ValueError(f'{len(faces)} faces but {len(positions)} positions')
+    """Return one frame's faces, each with its ``position``, as a Detection3DArray."""
     msg = Detection3DArray(header=header)
-    msg.detections = [face_to_detection_3d(face, position, header, index, intrinsics,
-                                           attention_limits)
-                      for index, (face, position) in enumerate(zip(faces, positions))]
+    msg.detections = [face_to_detection_3d(face, header, index, intrinsics, attention_limits)
+                      for index, face in enumerate(faces)]
     return msg
+
+
+def detection_3d_position(det: Detection3D) -> Optional[face_geometry.FacePosition]:
+    """
+    Decode a Detection3D's face position (the consumer's side), or None without a face result.
+
+    Position and sigmas from the ``face`` hypothesis's pose and covariance diagonal, the source
+    from position_source (``depth`` for measured and held alike: the message does not tell
+    them apart).
+    """
+    face = next((r for r in det.results if r.hypothesis.class_id == FACE_CLASS), None)
+    if face is None:
+        return None
+    p, cov = face.pose.pose.position, face.pose.covariance
+    return face_geometry.FacePosition(
+        position=(p.x, p.y, p.z), sigma=tuple(math.sqrt(cov[i]) for i in (0, 7, 14)),
+        source=position_source(det))
 
 
 def position_source(det: Detection3D) -> Optional[str]:

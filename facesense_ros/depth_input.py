@@ -15,17 +15,18 @@
 """
 The node's 3D side: camera_info, depth/image_raw, the depth buffer, faces/detections_3d.
 
-A node creates one :class:`DepthInput` and calls :meth:`DepthInput.locate` once per processed
-frame (on its worker thread), then :meth:`DepthInput.publish`; the subscriptions' callbacks
-run on the executor. The logic (decoding, matching, measuring, smoothing) is depth.py's,
-without ROS; this class wires it and counts for /diagnostics.
+A node creates one :class:`DepthInput` and, once per processed frame (on its worker thread),
+calls :meth:`DepthInput.locate`, which returns the faces with their ``position`` attribute
+set (from depth, or the monocular estimate), then :meth:`DepthInput.publish`; the
+subscriptions' callbacks run on the executor. The logic (decoding, matching, measuring,
+smoothing) is depth.py's, without ROS; this class wires it and counts for /diagnostics.
 """
 
 import threading
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from facesense_ros import depth
-from facesense_ros.config import DepthConfig
+from facesense_ros.config import TrackingConfig
 from facesense_ros.depth_conversions import faces_to_detections_3d
 from facesense_ros.face import Face
 from facesense_ros.input_qos import InputReliability, PUBLISHER_CHECK_PERIOD
@@ -62,11 +63,12 @@ class DepthInput:
     """
     See the module doc; ``max_pixels`` is a callable returning max_input_pixels now.
 
-    ``reliability`` is the node's parameter (auto, best_effort, reliable), applied to the depth
-    subscription as to image_raw's.
+    ``config`` is the node's TrackingConfig (its depth_* fields); ``reliability`` is the node's
+    parameter (auto, best_effort, reliable), applied to the depth subscription as to
+    image_raw's.
     """
 
-    def __init__(self, node, config: DepthConfig, max_pixels, reliability: str = 'auto'):
+    def __init__(self, node, config: TrackingConfig, max_pixels, reliability: str = 'auto'):
         self._node = node
         self._reliability = InputReliability(reliability)
         self._config = config
@@ -112,7 +114,7 @@ class DepthInput:
         """Return the depth topic's full name, None when depth is off."""
         return None if self._depth_sub is None else self._depth_sub.topic_name
 
-    def update(self, config: DepthConfig):
+    def update(self, config: TrackingConfig):
         """Apply new depth parameters (executor thread): subscribe or unsubscribe depth."""
         if config.depth and self._depth_sub is None:
             self._subscribe()
@@ -148,14 +150,14 @@ class DepthInput:
         self._buffer.add(frame)
 
     def locate(self, header, frame_size: Tuple[int, int], faces: Sequence[Face],
-               stamp: float) -> Tuple[Optional[Tuple[float, float, float, float]],
-                                      Optional[List[depth.FacePosition]]]:
+               stamp: float) -> Tuple[Optional[Tuple[float, float, float, float]], List[Face]]:
         """
-        Return (intrinsics, one FacePosition per face) for a processed frame, or (None, None).
+        Return (intrinsics, the faces with their ``position``) for a processed frame.
 
-        None without a calibrated camera_info: no position is ever made up. ``stamp`` is the
-        frame's (seconds; the node's arrival time for unstamped frames). Waits up to
-        depth.DEFAULT_DEPTH_WAIT for the depth frame of this stamp when it has not arrived.
+        Without a calibrated camera_info: (None, the faces unchanged): no position is ever
+        made up. ``stamp`` is the frame's (seconds; the node's arrival time for unstamped
+        frames). Waits up to depth.DEFAULT_DEPTH_WAIT for the depth frame of this stamp when
+        it has not arrived while depth is flowing.
         """
         info = self._camera_info
         intrinsics = None if info is None else depth.scaled_intrinsics(info[0], info[1],
@@ -172,7 +174,7 @@ class DepthInput:
                                                  header.frame_id, frame_size, stamp)
         if positions is None:
             self._count('frames without camera_info')
-            return None, None
+            return None, list(faces)
         if config.depth:
             if reason is None:
                 self._count('frames with depth')
@@ -196,14 +198,14 @@ class DepthInput:
             if config.depth and position.reason in (depth.FEW_PIXELS, depth.INCONSISTENT,
                                                     depth.IMPLAUSIBLE, depth.OUTLIER):
                 self._count('faces without enough valid depth')
-        return intrinsics, positions
+        return intrinsics, [face.with_attributes(position=position)
+                            for face, position in zip(faces, positions)]
 
-    def publish(self, header, faces: Sequence[Face], intrinsics, positions,
-                attention_limits):
+    def publish(self, header, faces: Sequence[Face], intrinsics, attention_limits):
         """Publish faces/detections_3d for a frame located with intrinsics (else nothing)."""
-        if positions is None:
+        if intrinsics is None:
             return
-        self._publisher.publish(faces_to_detections_3d(faces, positions, header, intrinsics,
+        self._publisher.publish(faces_to_detections_3d(faces, header, intrinsics,
                                                        attention_limits))
 
     def diagnostics_values(self) -> Dict[str, str]:

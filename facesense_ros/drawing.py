@@ -21,15 +21,15 @@ rectangle returned by :func:`label_rect`, so every pixel outside the face boxes 
 rectangles is exactly the input's.
 """
 
-import itertools
 import math
 from typing import Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
+from .attributes import ATTRIBUTES, label_parts
 from .config import PRIVACY_MODES
-from .face import Face, head_rotation
+from .face import Face
 
 Rect = Tuple[int, int, int, int]
 
@@ -63,41 +63,21 @@ BLUR_WORKING_KERNEL = 16
 # 'pixelate' turns each face box into this many blocks per side: 8x8 keeps the head's outline
 # but no identity.
 PIXELATE_BLOCKS = 8
-# Head-pose axes, as OMZ's interactive_face_detection demo draws them (BGR): the head's x (the
-# person's left) red, y (down) green, the face's normal (towards the camera) blue; each as
-# long as this fraction of the box height, projected orthographically.
-AXIS_COLORS = ((0, 0, 255), (0, 255, 0), (255, 0, 0))
-AXIS_LENGTH = 0.4
-# Landmark dots: this fraction of the box's shorter side as radius (at least 1 px), white in a
-# 1 px black ring: no track colour or axis is white, and the ring keeps them visible on light
-# skin.
-LANDMARK_RADIUS = 1.0 / 40.0
-LANDMARK_COLOR = (255, 255, 255)
-LANDMARK_RING_COLOR = (0, 0, 0)
 
 
 class DrawingError(ValueError):
     """An argument of annotate() is not usable (unknown privacy mode, not a BGR image)."""
 
 
-def format_label(face: Face, note: str = '') -> str:
+def format_label(face: Face) -> str:
     """
-    Return the label text of a face, e.g. ``#3 F 34 happy``, then ``note`` (e.g. ``2.31 m``).
+    Return the label text of a face, e.g. ``#3 F 34 happy``.
 
-    Parts whose value is None are left out; an empty string when nothing is known.
+    The track id, then each computed attribute's word (attributes.ATTRIBUTES' ``label``);
+    parts whose value is None are left out; an empty string when nothing is known.
     """
-    parts = []
-    if face.track_id is not None:
-        parts.append(f'#{face.track_id}')
-    if face.gender is not None:
-        parts.append('F' if face.gender_label == 'female' else 'M')
-    if face.age is not None:
-        parts.append(str(int(round(face.age))))
-    if face.emotion is not None:
-        parts.append(face.emotion_label)
-    if note:
-        parts.append(note)
-    return ' '.join(parts)
+    head = () if face.track_id is None else (f'#{face.track_id}',)
+    return ' '.join(head + label_parts(face))
 
 
 def face_color(face: Face) -> Tuple[int, int, int]:
@@ -134,7 +114,7 @@ def box_rect(face, shape) -> Optional[Rect]:
     return (x0, y0, x1, y1)
 
 
-def label_rect(face: Face, shape, note: str = '') -> Optional[Rect]:
+def label_rect(face: Face, shape) -> Optional[Rect]:
     """
     Return where the label of ``face`` goes in an image of ``shape`` as (x0, y0, x1, y1).
 
@@ -142,7 +122,7 @@ def label_rect(face: Face, shape, note: str = '') -> Optional[Rect]:
     would leave the image on the right; clipped to the image. None when the label is empty or
     the box is outside the image.
     """
-    text = format_label(face, note)
+    text = format_label(face)
     box = box_rect(face, shape)
     if not text or box is None:
         return None
@@ -207,15 +187,21 @@ def hide_faces(image_bgr: np.ndarray, faces: Sequence, mode: str) -> np.ndarray:
     return out
 
 
+# The attributes that draw into the face box (head-pose axes, then landmarks on top).
+_DRAWN = tuple(a for a in ATTRIBUTES if a.draw is not None)
+
+
 def draw_geometry(out: np.ndarray, face: Face, thickness: int) -> None:
     """
-    Draw ``face``'s head-pose axes and landmarks into ``out``, clipped to the face box.
+    Draw what ``face``'s attributes draw (head-pose axes, landmarks) into ``out``, in its box.
 
-    The axes start at the nose tip (the box center without landmarks). Nothing is drawn for
-    a face without head pose and landmarks, or outside the image.
+    Each attribute's ``draw`` of attributes.ATTRIBUTES draws on a copy of the box's pixels,
+    so nothing leaks outside the box. Nothing is drawn for a face without such attributes, or
+    outside the image.
     """
     rect = box_rect(face, out.shape)
-    if rect is None or (face.head_pose is None and face.landmarks is None):
+    drawn = [a for a in _DRAWN if getattr(face, a.field) is not None]
+    if rect is None or not drawn:
         return
     x0, y0, x1, y1 = rect
     # Drawn on a copy of the box's pixels: OpenCV clips to it, nothing leaks outside the box.
@@ -223,29 +209,15 @@ def draw_geometry(out: np.ndarray, face: Face, thickness: int) -> None:
 
     def local(point):
         return (int(round(point[0] - x0)), int(round(point[1] - y0)))
-    if face.head_pose is not None:
-        origin = face.landmarks[2] if face.landmarks is not None else face.center
-        rotation = np.array(head_rotation(*face.head_pose))
-        length = AXIS_LENGTH * face.height
-        # Head x and y, and the face's normal (the head's -z) in camera coordinates.
-        for axis, color in zip((rotation[:, 0], rotation[:, 1], -rotation[:, 2]), AXIS_COLORS):
-            end = (origin[0] + axis[0] * length, origin[1] + axis[1] * length)
-            cv2.line(patch, local(origin), local(end), color, thickness, cv2.LINE_AA)
-    if face.landmarks is not None:
-        radius = max(1, int(round(min(face.width, face.height) * LANDMARK_RADIUS)))
-        for point in face.landmarks:
-            cv2.circle(patch, local(point), radius + 1, LANDMARK_RING_COLOR, -1, cv2.LINE_AA)
-            cv2.circle(patch, local(point), radius, LANDMARK_COLOR, -1, cv2.LINE_AA)
+    for attribute in drawn:
+        attribute.draw(patch, face, local, thickness)
     out[y0:y1, x0:x1] = patch
 
 
 def annotate(image_bgr: np.ndarray, faces: Sequence[Face], privacy_mode: str = 'off',
-             hidden_boxes: Sequence[Tuple[float, float, float, float]] = (),
-             notes: Sequence[str] = ()) -> np.ndarray:
+             hidden_boxes: Sequence[Tuple[float, float, float, float]] = ()) -> np.ndarray:
     """
     Return a new image with a box and a ``#id F 34 happy`` label per face.
-
-    ``notes`` (one per face, or none) end the labels: the node's distances (depth.distance_note).
 
     Faces with a head pose get its axes, faces with landmarks their five points (draw_geometry).
 
@@ -274,13 +246,13 @@ def annotate(image_bgr: np.ndarray, faces: Sequence[Face], privacy_mode: str = '
         out[y0:y1, x0:x0 + t] = color
         out[y0:y1, x1 - t:x1] = color
         draw_geometry(out, face, box_thickness)
-    for face, note in itertools.zip_longest(faces, notes[:len(faces)], fillvalue=''):
-        rect = label_rect(face, out.shape, note)
+    for face in faces:
+        rect = label_rect(face, out.shape)
         if rect is None:
             continue
         x0, y0, x1, y1 = rect
         color = face_color(face)
-        text = format_label(face, note)
+        text = format_label(face)
         (_, text_h), baseline = cv2.getTextSize(text, FONT, scale, text_thickness)
         pad = max(1, int(round(text_h * LABEL_PADDING)))
         luma = 0.114 * color[0] + 0.587 * color[1] + 0.299 * color[2]

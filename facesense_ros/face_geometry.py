@@ -13,7 +13,10 @@
 # limitations under the License.
 
 """
-Face geometry for REP-155 (ROS4HRI), numpy only: crops, 3D position, face-frame orientation.
+Face geometry, numpy only: head-pose rotations, REP-155 crops, 3D position and face frame.
+
+The head pose's rotation (head_rotation, and its quaternion both ways) follows OMZ's
+head-pose-estimation-adas-0001 convention; everything REP-155 (ROS4HRI) needs is built on it.
 
 Camera coordinates are the optical frame of sensor_msgs/CameraInfo: x right, y down, z forward
 (out of the lens), metres. The REP-155 face frame ``face_<id>`` has its origin at the sellion
@@ -21,10 +24,10 @@ Camera coordinates are the optical frame of sensor_msgs/CameraInfo: x right, y d
 scalp, y to the person's left.
 """
 
+from dataclasses import dataclass
 import math
 from typing import Optional, Sequence, Tuple
 
-from facesense_ros.face import head_pose_quaternion, head_rotation
 import numpy as np
 
 # REP-155's default /humans/faces/width and /humans/faces/height: cropped and aligned faces are
@@ -130,7 +133,72 @@ def face_position(box: Box, landmarks: Optional[Points], head_pose: Optional[Seq
     return np.array([sellion[0] * depth, sellion[1] * depth, depth])
 
 
-# The REP-155 face frame's axes (columns) in face.head_rotation's head frame, which for a face
+def _matmul(a, b):
+    return tuple(tuple(sum(a[i][k] * b[k][j] for k in range(3)) for j in range(3))
+                 for i in range(3))
+
+
+def head_rotation(yaw: float, pitch: float, roll: float):
+    """
+    Return the head's rotation in the camera optical frame (x right, y down, z forward), 3x3.
+
+    OMZ's convention (its interactive_face_detection demo draws the axes with this matrix):
+    R = Rz(roll) * Ry(-yaw) * Rx(pitch), angles in degrees, each a right-handed rotation about
+    the camera axis. It maps head-frame vectors into the camera frame; the head frame of a face
+    looking straight at the camera is the camera frame itself (x towards the person's left, y
+    down, z out of the back of the head: the face looks along -z). So positive yaw turns the
+    face towards the image's right, positive pitch down, positive roll tilts it clockwise as
+    seen in the image.
+    """
+    y, p, r = (math.radians(a) for a in (yaw, pitch, roll))
+    rx = ((1.0, 0.0, 0.0), (0.0, math.cos(p), -math.sin(p)), (0.0, math.sin(p), math.cos(p)))
+    ry = ((math.cos(-y), 0.0, math.sin(-y)), (0.0, 1.0, 0.0), (-math.sin(-y), 0.0, math.cos(-y)))
+    rz = ((math.cos(r), -math.sin(r), 0.0), (math.sin(r), math.cos(r), 0.0), (0.0, 0.0, 1.0))
+    return _matmul(rz, _matmul(ry, rx))
+
+
+def head_pose_quaternion(yaw: float, pitch: float, roll: float) -> Tuple[float, ...]:
+    """Return head_rotation as a unit quaternion (x, y, z, w), w >= 0 (geometry_msgs order)."""
+    m = head_rotation(yaw, pitch, roll)
+    # Shepperd's method: divide by the largest of the four candidates (never near zero).
+    trace = m[0][0] + m[1][1] + m[2][2]
+    candidates = (trace, m[0][0], m[1][1], m[2][2])
+    largest = max(range(4), key=candidates.__getitem__)
+    if largest == 0:
+        w = math.sqrt(1.0 + trace) / 2.0
+        q = ((m[2][1] - m[1][2]) / (4 * w), (m[0][2] - m[2][0]) / (4 * w),
+             (m[1][0] - m[0][1]) / (4 * w), w)
+    elif largest == 1:
+        x = math.sqrt(1.0 + 2 * m[0][0] - trace) / 2.0
+        q = (x, (m[0][1] + m[1][0]) / (4 * x), (m[0][2] + m[2][0]) / (4 * x),
+             (m[2][1] - m[1][2]) / (4 * x))
+    elif largest == 2:
+        y = math.sqrt(1.0 + 2 * m[1][1] - trace) / 2.0
+        q = ((m[0][1] + m[1][0]) / (4 * y), y, (m[1][2] + m[2][1]) / (4 * y),
+             (m[0][2] - m[2][0]) / (4 * y))
+    else:
+        z = math.sqrt(1.0 + 2 * m[2][2] - trace) / 2.0
+        q = ((m[0][2] + m[2][0]) / (4 * z), (m[1][2] + m[2][1]) / (4 * z), z,
+             (m[1][0] - m[0][1]) / (4 * z))
+    return tuple(-v for v in q) if q[3] < 0 else q
+
+
+def head_pose_from_quaternion(x: float, y: float, z: float, w: float) -> Tuple[float, ...]:
+    """Return (yaw, pitch, roll) degrees of a head_pose_quaternion (|yaw| < 90)."""
+    norm = math.sqrt(x * x + y * y + z * z + w * w)
+    x, y, z, w = x / norm, y / norm, z / norm, w / norm
+    # R = Rz(roll) Ry(beta) Rx(pitch) with beta = -yaw: the z-y-x Tait-Bryan decomposition.
+    r20 = 2.0 * (x * z - w * y)
+    r21 = 2.0 * (y * z + w * x)
+    r22 = 1.0 - 2.0 * (x * x + y * y)
+    r10 = 2.0 * (x * y + w * z)
+    r00 = 1.0 - 2.0 * (y * y + z * z)
+    beta = math.asin(max(-1.0, min(1.0, -r20)))
+    return (math.degrees(-beta), math.degrees(math.atan2(r21, r22)),
+            math.degrees(math.atan2(r10, r00)))
+
+
+# The REP-155 face frame's axes (columns) in head_rotation's head frame, which for a face
 # looking into the camera is the camera optical frame: x out of the face = toward the camera
 # (-z), y = the person's left = the image's right (+x), z = toward the scalp = up (-y).
 FRONTAL_FACE_AXES = np.array([[0.0, 1.0, 0.0],
@@ -160,3 +228,60 @@ def face_quaternion(head_pose: Optional[Sequence[float]]) -> Tuple[float, float,
     q = np.array(_quaternion_product(head, FRONTAL_FACE_QUATERNION))
     q /= np.linalg.norm(q)
     return tuple(float(v) for v in (-q if q[3] < 0 else q))
+
+
+# Where a FacePosition comes from.
+SOURCE_DEPTH, SOURCE_HELD, SOURCE_MONOCULAR = 'depth', 'depth held', 'monocular'
+
+
+@dataclass(frozen=True)
+class FacePosition:
+    """
+    A face's 3D position (m, camera optical frame): from depth, or the monocular estimate.
+
+    Face's ``position`` attribute (depth.FaceLocator sets it). ``position`` is the sellion
+    (sellion_pixel back-projected); ``sigma`` the standard deviations (x, y, z) in metres;
+    ``source`` SOURCE_DEPTH (measured this frame, smoothed per track), SOURCE_HELD (this
+    frame's depth rejected as a jump or missing: the track's smoothed value of at most
+    depth.DEPTH_HOLD_SEC ago) or SOURCE_MONOCULAR (face_position); ``reason`` why a face has
+    no depth (None with depth), ``pixels`` the depth pixels behind it.
+    """
+
+    position: Tuple[float, float, float]
+    sigma: Tuple[float, float, float]
+    source: str
+    reason: Optional[str] = None
+    pixels: int = 0
+
+    def __post_init__(self):
+        """Positions are finite and in front of the camera; sigmas are positive."""
+        if len(self.position) != 3 or not all(math.isfinite(v) for v in self.position) \
+                or self.position[2] <= 0.0:
+            raise ValueError(f'position must be finite with z > 0, got {self.position}')
+        if len(self.sigma) != 3 or not all(math.isfinite(s) and s > 0 for s in self.sigma):
+            raise ValueError(f'sigma must be three positive numbers, got {self.sigma}')
+        if self.source not in (SOURCE_DEPTH, SOURCE_HELD, SOURCE_MONOCULAR):
+            raise ValueError(f'unknown source {self.source!r}')
+
+    @property
+    def distance(self) -> float:
+        """Return the Euclidean distance from the camera (m)."""
+        return float(math.sqrt(sum(v * v for v in self.position)))
+
+    @property
+    def from_depth(self) -> bool:
+        """Whether the position comes from the depth image (measured or held)."""
+        return self.source != SOURCE_MONOCULAR
+
+
+def distance_note(position: Optional[FacePosition]) -> str:
+    """
+    Return the distance text of the annotated image: ``2.31 m`` from depth, ``~2.3 m`` monocular.
+
+    The Euclidean distance from the camera; empty without a position.
+    """
+    if position is None:
+        return ''
+    if position.from_depth:
+        return f'{position.distance:.2f} m'
+    return f'~{position.distance:.1f} m'

@@ -30,6 +30,8 @@ from vision_msgs.msg import Detection2DArray
 
 # Matches the node's reliable detections publisher; a few messages of slack.
 QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+# Another publisher's malformed messages tend to repeat: say so at most this often.
+WARN_THROTTLE_SEC = 5.0
 
 
 class FaceListener(Node):
@@ -40,7 +42,14 @@ class FaceListener(Node):
         self.create_subscription(Detection2DArray, 'faces/detections', self._on_detections, QOS)
 
     def _on_detections(self, msg: Detection2DArray):
-        for record in detections_to_records(msg):
+        try:
+            records = detections_to_records(msg)
+        except ValueError as e:
+            # Not our convention (an empty box, a score out of [0, 1]): skip it, go on.
+            self.get_logger().warning(f'skipped a message: {e}',
+                                      throttle_duration_sec=WARN_THROTTLE_SEC)
+            return
+        for record in records:
             self.get_logger().info(record.describe())
 
 

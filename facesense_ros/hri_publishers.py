@@ -115,15 +115,15 @@ class HriPublishers:
         return [p.face_id for p in self._faces.values()]
 
     def publish(self, header, frame_bgr: np.ndarray, faces: Sequence[Face],
-                alive_ids: Iterable[int], positions: Optional[Sequence] = None):
+                alive_ids: Iterable[int]):
         """
         Publish one frame's REP-155 messages with the input ``header``.
 
         ``faces`` are the frame's (tracked, smoothed) faces; ``alive_ids`` the track ids the
         tracker keeps, including faces missed in this frame but not timed out: they stay in
-        /humans/faces/tracked, without per-face messages for this frame. ``positions``: one
-        depth.FacePosition per face (depth or monocular), or None without camera_info: then
-        no face_<id> transform.
+        /humans/faces/tracked, without per-face messages for this frame. A face's face_<id>
+        transform sits at its ``position`` (the node sets it once camera_info arrived: from
+        depth, or the monocular estimate); a face without one has no transform.
         """
         alive = set(alive_ids) | {f.track_id for f in faces}
         retired = [self._faces.pop(t).take() for t in list(self._faces) if t not in alive]
@@ -138,13 +138,14 @@ class HriPublishers:
             header, [self._faces[t].face_id for t in sorted(self._faces)]))
         for face in faces:
             self._faces[face.track_id].publish(frame_bgr, face, header)
-        # No intrinsics, no position; no frame_id, no parent for the transform.
-        if (positions is None or not header.frame_id or not faces
+        # No camera_info, no position; no frame_id, no parent for the transform.
+        located = [face for face in faces if face.position is not None]
+        if (not located or not header.frame_id
                 or self._tf_pub.get_subscription_count() == 0):
             return
         self._tf_pub.publish(hc.tf_message(
-            t for face, position in zip(faces, positions) for t in hc.face_transforms(
-                face, header, self._faces[face.track_id].face_id, None, position.position)))
+            t for face in located for t in hc.face_transforms(
+                face, header, self._faces[face.track_id].face_id)))
 
     def _destroy_retired(self):
         with self._retired_lock:

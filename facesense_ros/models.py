@@ -35,8 +35,9 @@ import openvino as ov
 from openvino import Layout, PartialShape, Type
 from openvino.preprocess import PrePostProcessor, ResizeAlgorithm
 
+from .attributes import HEAD_POSE_ANGLES, LANDMARK_NAMES, MODELS, MODELS_BY_KEY
 from .config import PERFORMANCE_HINTS, PRECISIONS
-from .face import Face, HEAD_POSE_ANGLES, LANDMARK_NAMES
+from .face import Face
 # One error class for the whole model path (store and wrappers): the node catches just this.
 from .model_store import ModelError
 
@@ -286,21 +287,32 @@ class AttributeModel(_Wrapper):
     """
     A 1x3xHxW face model run on the crops of all faces of a frame in one inference.
 
-    One class per model: ``key`` names its parameters (``<key>``, ``<key>_precisions``,
-    ``min_face_size_<key>``) and ``config.ATTRIBUTE_MODELS[key]`` its OMZ name; ``crop`` says
-    which box it wants (``'roi'``: the box squared and scaled by ``roi_scale``; ``'tight'``: the
-    detector's box); ``outputs`` binds each logical output to the first port name found among
-    its candidates with the given number of values per face (an empty tuple of names binds by
-    that count alone, for models whose port names are numbers); ``postprocess`` turns a batch
-    into Face field values.
+    One class per model: ``key`` is that of its attributes.ModelSpec, which names its
+    parameters (``<key>``, ``<key>_precisions``, ``min_face_size_<key>``) and its OMZ name;
+    ``crop`` says which box it wants (``'roi'``: the box squared and scaled by ``roi_scale``;
+    ``'tight'``: the detector's box); ``outputs`` binds each logical output to the first port
+    name found among its candidates with the given number of values per face (an empty tuple
+    of names binds by that count alone, for models whose port names are numbers);
+    ``postprocess`` turns a batch into Face field values.
     """
 
     key = ''
     crop = 'roi'
+    # Every subclass with a key, by key (__init_subclass__): attributes.MODELS orders them.
+    by_key: Dict[str, type] = {}
     # Batches smaller than this are padded with copies of their last crop (see LandmarksModel).
     min_batch = 1
     # {logical output: (accepted port names, values per face)}
     outputs: Dict[str, Tuple[Tuple[str, ...], int]] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        """Register a wrapper under its ``key``, which attributes.MODELS must declare."""
+        super().__init_subclass__(**kwargs)
+        if cls.key:
+            if cls.key not in MODELS_BY_KEY:
+                raise TypeError(f'{cls.__name__}.key {cls.key!r} is not declared in '
+                                'attributes.MODELS')
+            AttributeModel.by_key[cls.key] = cls
 
     def _check(self, model):
         inputs = [_static_dims(i) for i in model.inputs]
@@ -447,6 +459,15 @@ class LandmarksModel(AttributeModel):
         return [{'landmarks': tuple((float(x), float(y)) for x, y in face)} for face in pixels]
 
 
-# Every attribute model, in the order the pipeline starts them; adding a model is one class
-# above and one entry here (and its row in config.ATTRIBUTE_MODELS).
-ATTRIBUTE_MODEL_CLASSES = (AgeGenderModel, EmotionsModel, HeadPoseModel, LandmarksModel)
+def _model_classes() -> Tuple[type, ...]:
+    missing = [m.key for m in MODELS if m.in_pipeline and m.key not in AttributeModel.by_key]
+    if missing:
+        raise TypeError(f'attributes.MODELS declares {missing} without an AttributeModel '
+                        'subclass of that key')
+    return tuple(AttributeModel.by_key[m.key] for m in MODELS if m.in_pipeline)
+
+
+# Every attribute model the pipeline runs, in the order it starts them (attributes.MODELS').
+# Adding a model is its ModelSpec and Attributes in attributes.py and one class above
+# (docs/attributes.md).
+ATTRIBUTE_MODEL_CLASSES = _model_classes()

@@ -31,11 +31,10 @@ from typing import Dict, Optional
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from facesense_ros import model_store
-from facesense_ros.config import (check_parameter, DepthConfig, PARAMETERS, PipelineConfig,
-                                  reload_needed, TrackingConfig)
+from facesense_ros.config import (check_parameter, PARAMETERS, PipelineConfig, reload_needed,
+                                  TrackingConfig)
 from facesense_ros.conversions import (bgr_to_image_msg, compressed_msg_to_bgr,
                                        faces_to_detections, image_msg_to_bgr, label_info)
-from facesense_ros.depth import distance_notes
 from facesense_ros.depth_input import DepthInput
 from facesense_ros.drawing import annotate
 from facesense_ros.encodings import (DEFAULT_MAX_INPUT_PIXELS, ImageFormatError,
@@ -223,7 +222,6 @@ class FaceSenseNode(Node):
                                    f'{value!r}')
         self._pipeline_config = PipelineConfig.from_dict(self._values)
         self._tracking_config = TrackingConfig.from_dict(self._values)
-        self._depth_config = DepthConfig.from_dict(self._values)
         _check_model_dir(self._pipeline_config.model_dir)
         # Models are loaded (and checked) before anything is subscribed.
         self._pipeline = FacePipeline(self._pipeline_config)
@@ -261,7 +259,7 @@ class FaceSenseNode(Node):
                                                       DIAGNOSTICS_QOS)
         self._publish_label_info()
         # camera_info, depth/image_raw and faces/detections_3d (depth_input.py).
-        self._depth = DepthInput(self, self._depth_config, lambda: self._max_input_pixels,
+        self._depth = DepthInput(self, self._tracking_config, lambda: self._max_input_pixels,
                                  node_values['reliability'])
         self._hri = self._start_hri(node_values['hri'])
         self._enable_srv = self.create_service(SetBool, '~/enable', self._on_enable)
@@ -324,7 +322,6 @@ class FaceSenseNode(Node):
         try:
             pipeline_config = PipelineConfig.from_dict(values)
             tracking_config = TrackingConfig.from_dict(values)
-            depth_config = DepthConfig.from_dict(values)
         except ValueError as e:
             return SetParametersResult(successful=False, reason=str(e))
         new_pipeline = None
@@ -350,9 +347,7 @@ class FaceSenseNode(Node):
                                  != self._pipeline_config.confidence_threshold)
             self._pipeline_config, self._tracking_config = pipeline_config, tracking_config
             self._values = values
-        if depth_config != self._depth_config:
-            self._depth.update(depth_config)
-            self._depth_config = depth_config
+        self._depth.update(tracking_config)
         if new_pipeline is not None:
             self.get_logger().info(f'models reloaded: {", ".join(self._model_files())}')
         if threshold_changed:
@@ -470,14 +465,14 @@ class FaceSenseNode(Node):
             self._stats.count('failed')
             self.get_logger().error(f'frame failed: {e}', throttle_duration_sec=WARN_THROTTLE_SEC)
             return
-        # Every face's 3D position (depth or monocular), None without camera_info.
+        # Every face's position attribute (depth or monocular), once camera_info arrived.
         try:
-            intrinsics, positions = self._depth.locate(
+            intrinsics, faces = self._depth.locate(
                 msg.header, (frame.shape[1], frame.shape[0]), faces, stamp)
         except ValueError as e:
             # Not expected (depth.py turns bad input into reasons): the frame keeps its 2D
             # results and REP-155 output, without positions.
-            intrinsics, positions = None, None
+            intrinsics = None
             self.get_logger().error(f'3D positions failed: {e}',
                                     throttle_duration_sec=WARN_THROTTLE_SEC)
         processed = time.perf_counter()
@@ -485,14 +480,13 @@ class FaceSenseNode(Node):
             return
         self._frame_id = msg.header.frame_id
         self._detections_pub.publish(faces_to_detections(faces, msg.header, attention_limits))
-        self._depth.publish(msg.header, faces, intrinsics, positions, attention_limits)
+        self._depth.publish(msg.header, faces, intrinsics, attention_limits)
         if self._hri is not None:
-            self._hri.publish(msg.header, frame, faces, alive_ids, positions)
+            self._hri.publish(msg.header, frame, faces, alive_ids)
         if self._image_pub.get_subscription_count() > 0:
             with self._annotation_ready:
                 # An image not drawn yet is replaced: viewers want the newest frame.
-                self._annotation = (frame, faces, privacy_mode, lost_boxes, msg.header,
-                                    positions)
+                self._annotation = (frame, faces, privacy_mode, lost_boxes, msg.header)
                 self._annotation_ready.notify()
         done = time.perf_counter()
         self._stats.frame_done(len(faces), {
@@ -512,9 +506,8 @@ class FaceSenseNode(Node):
                 if self._stopping:
                     return
                 job, self._annotation = self._annotation, None
-            frame, faces, privacy_mode, hidden_boxes, header, positions = job
-            annotated = annotate(frame, faces, privacy_mode, hidden_boxes=hidden_boxes,
-                                 notes=distance_notes(positions))
+            frame, faces, privacy_mode, hidden_boxes, header = job
+            annotated = annotate(frame, faces, privacy_mode, hidden_boxes=hidden_boxes)
             if not self.context.ok():
                 return
             self._image_pub.publish(bgr_to_image_msg(annotated, header))

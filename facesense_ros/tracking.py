@@ -36,6 +36,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
+from .attributes import ATTRIBUTES
 from .config import TrackingConfig
 from .face import Face
 
@@ -104,18 +105,11 @@ def _in_box(relative, box: Box) -> Tuple[Tuple[float, float], ...]:
     return tuple((float(x), float(y)) for x, y in relative * size + box[:2])
 
 
-# The attributes a track smooths: (Face field, how, weight parameter of TrackingConfig).
-# 'mean': a moving average of a number or of each value of a tuple (head pose angles: the
-# model's range is -90..90, so no wrap-around); 'probabilities': the same, renormalised to sum
-# to 1; 'points': a moving average of the points relative to the face box, so that landmarks
-# follow a moving face instead of lagging behind it.
-SMOOTHED_ATTRIBUTES = (
-    ('age', 'mean', 'age_smoothing'),
-    ('gender', 'probabilities', 'gender_smoothing'),
-    ('emotion', 'probabilities', 'emotion_smoothing'),
-    ('head_pose', 'mean', 'head_pose_smoothing'),
-    ('landmarks', 'points', 'landmarks_smoothing'),
-)
+# The attributes a track smooths, as attributes.ATTRIBUTES declares them: (Face field, how,
+# weight parameter of TrackingConfig or None). Those declared with smoothing None are left to
+# their producer and pass through unchanged.
+SMOOTHED_ATTRIBUTES = tuple((a.field, a.smoothing, a.smoothing_parameter)
+                            for a in ATTRIBUTES if a.smoothing is not None)
 
 
 class AttributeSmoother:
@@ -124,20 +118,27 @@ class AttributeSmoother:
 
     ``update`` folds one measurement in (weight ``age_smoothing`` etc. from the config for the
     new value); a None measurement leaves the value as it was. The first measurement is taken
-    as it is. With ``smoothing=False`` the latest measurement simply replaces the value.
+    as it is. With ``smoothing=False``, or for a 'latest' attribute, the latest measurement
+    simply replaces the value.
     Probabilities are renormalised to sum to 1; landmarks are kept relative to the face box.
     """
 
     def __init__(self):
         """Start with nothing known."""
         # Field -> smoothed value (numpy, box-relative for points); absent until measured.
-        self._values: Dict[str, np.ndarray] = {}
+        self._values: Dict[str, object] = {}
 
     def update(self, config: TrackingConfig, face: Face) -> Dict[str, object]:
         """Fold ``face``'s measurements in; return every field's smoothed value (or None)."""
         result = {}
         for name, how, weight_name in SMOOTHED_ATTRIBUTES:
             new = getattr(face, name)
+            if how == 'latest':
+                # Held as it is (any type, e.g. a record decided per track): no averaging.
+                if new is not None:
+                    self._values[name] = new
+                result[name] = self._values.get(name)
+                continue
             if new is not None:
                 new = (_box_relative(new, face.box) if how == 'points'
                        else np.asarray(new, np.float64))

@@ -15,7 +15,7 @@
 """Face <-> Detection2D convention, LabelInfo, and numpy <-> Image/CompressedImage messages."""
 
 import cv2
-from facesense_ros import conversions
+from facesense_ros import conversions, face_geometry
 from facesense_ros.conversions import (bgr_to_image_msg, compressed_msg_to_bgr,
                                        detections_to_records, faces_to_detections,
                                        image_msg_to_bgr, label_info)
@@ -121,7 +121,7 @@ def test_head_pose_is_the_face_orientation_in_the_camera_optical_frame():
                                ((0.0, 0.0, -10.0), (0, 0, 1), -10.0)):
         half = np.radians(turn) / 2.0
         expected = tuple(np.sin(half) * np.array(axis, np.float64)) + (np.cos(half),)
-        assert conversions.head_pose_quaternion(*angles) == pytest.approx(expected, abs=1e-12)
+        assert face_geometry.head_pose_quaternion(*angles) == pytest.approx(expected, abs=1e-12)
     # The face looks along the head's -z: yaw 30 turns it to the image's right (+x), pitch -12
     # up (-y), away from the camera (-z in the camera frame).
     normal = _rotate(q, (0.0, 0.0, -1.0))

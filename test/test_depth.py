@@ -20,7 +20,9 @@ import tracemalloc
 
 from facesense_ros import depth as dp
 from facesense_ros import depth_scenes as ds
-from facesense_ros.config import DepthConfig
+from facesense_ros import drawing
+from facesense_ros import face_geometry
+from facesense_ros.config import TrackingConfig
 from facesense_ros.face import Face
 import numpy as np
 import pytest
@@ -186,7 +188,7 @@ def test_match_waits_for_the_depth_frame_of_this_stamp():
 
 
 def test_default_tolerance_pairs_aligned_depth_never_the_next_frame():
-    tolerance = DepthConfig().depth_sync_tolerance
+    tolerance = TrackingConfig().depth_sync_tolerance
     assert 0.0 < tolerance < 1 / 30.0
     buffer = dp.DepthBuffer()
     for i in range(3):
@@ -374,11 +376,24 @@ def test_scaled_intrinsics():
     assert dp.scaled_intrinsics([0.0] * 9, (640, 480), (640, 480)) is None
 
 
-def test_distance_notes():
-    assert dp.distance_notes(None) == []
+def test_position_is_an_attribute_labelled_with_its_distance():
     depth_position = dp.FacePosition((0.0, 0.0, 2.314), (0.01, 0.01, 0.01), dp.SOURCE_DEPTH)
     mono = dp.FacePosition((0.0, 0.0, 2.314), (0.01, 0.01, 0.3), dp.SOURCE_MONOCULAR, 'x')
-    assert dp.distance_notes([depth_position, mono]) == ['2.31 m', '~2.3 m']
+    assert face_geometry.distance_note(None) == ''
+    assert face_geometry.distance_note(depth_position) == '2.31 m'
+    assert face_geometry.distance_note(mono) == '~2.3 m'
+    face = Face(10.0, 10.0, 50.0, 60.0, 0.9, track_id=3, position=depth_position)
+    assert drawing.format_label(face) == '#3 2.31 m'
+    assert face.describe() == 'id=3 distance=2.31m(depth)'
+    assert drawing.format_label(face.with_attributes(position=mono)) == '#3 ~2.3 m'
+    with pytest.raises(ValueError):
+        Face(10.0, 10.0, 50.0, 60.0, 0.9, position=(0.0, 0.0, 2.0))
+    with pytest.raises(ValueError):
+        dp.FacePosition((0.0, 0.0, -1.0), (0.01, 0.01, 0.01), dp.SOURCE_DEPTH)
+    # The depth parameters are the attribute's, in TrackingConfig; depth_min < depth_max.
+    assert TrackingConfig().depth is False
+    with pytest.raises(ValueError, match='depth_min'):
+        TrackingConfig(depth_min=5.0, depth_max=2.0)
 
 
 def test_fuzzed_depth_messages_only_ever_give_depth_errors():

@@ -19,7 +19,8 @@ import math
 from facesense_ros import depth as dp
 from facesense_ros import depth_conversions as dc
 from facesense_ros.conversions import face_to_detection, LANDMARK_CLASSES
-from facesense_ros.face import Face, head_pose_quaternion
+from facesense_ros.face import Face
+from facesense_ros.face_geometry import head_pose_quaternion
 import pytest
 import rosutil
 from std_msgs.msg import Header
@@ -51,16 +52,16 @@ def test_type_hashes_equal_upstream():
         UPSTREAM_HASHES.values())
 
 
-def _depth_position(face, z=2.0, sigma=0.01):
+def _depth_position(z=2.0, sigma=0.01):
     pixel = ((UPRIGHT[0][0] + UPRIGHT[1][0]) / 2, (UPRIGHT[0][1] + UPRIGHT[1][1]) / 2)
     point = dp.back_project(pixel, z, INTRINSICS)
     return dp.FacePosition(tuple(float(v) for v in point), (0.02, 0.02, sigma), dp.SOURCE_DEPTH)
 
 
 def test_one_detection_3d_per_face_with_the_2d_hypotheses_in_3d():
-    face = _face()
-    position = _depth_position(face)
-    msg = dc.faces_to_detections_3d([face], [position], HEADER, INTRINSICS)
+    position = _depth_position()
+    face = _face(position=position)
+    msg = dc.faces_to_detections_3d([face], HEADER, INTRINSICS)
     assert msg.header == HEADER and len(msg.detections) == 1
     det = msg.detections[0]
     flat = face_to_detection(face, HEADER)
@@ -84,11 +85,15 @@ def test_one_detection_3d_per_face_with_the_2d_hypotheses_in_3d():
         assert cov[0] == pytest.approx(0.02 ** 2) and cov[14] == pytest.approx(0.01 ** 2)
         assert cov[21] == dc.UNKNOWN_ORIENTATION_VARIANCE
     assert dc.position_source(det) == dp.SOURCE_DEPTH
+    # The consumer's decoder gives the position back.
+    decoded = dc.detection_3d_position(det)
+    assert decoded.position == pytest.approx(position.position)
+    assert decoded.sigma == pytest.approx(position.sigma) and decoded.source == dp.SOURCE_DEPTH
 
 
 def test_head_orientation_with_head_pose():
-    face = _face(head_pose=(20.0, -10.0, 5.0))
-    det = dc.face_to_detection_3d(face, _depth_position(face), HEADER, 0, INTRINSICS)
+    face = _face(head_pose=(20.0, -10.0, 5.0), position=_depth_position())
+    det = dc.face_to_detection_3d(face, HEADER, 0, INTRINSICS)
     q = det.bbox.center.orientation
     assert (q.x, q.y, q.z, q.w) == pytest.approx(head_pose_quaternion(20.0, -10.0, 5.0))
     face_hyp = det.results[0]
@@ -99,9 +104,10 @@ def test_head_orientation_with_head_pose():
 
 def test_covariance_tells_depth_from_the_monocular_fallback():
     face = _face(track_id=None)
-    mono = dp.monocular_position(face, INTRINSICS, dp.NO_MATCH)
-    worst_depth = _depth_position(face, z=6.0, sigma=dp.MAX_DEPTH_REL_SIGMA * 6.0)
-    msg = dc.faces_to_detections_3d([face, face], [mono, worst_depth], HEADER, INTRINSICS)
+    mono = face.with_attributes(position=dp.monocular_position(face, INTRINSICS, dp.NO_MATCH))
+    worst_depth = face.with_attributes(position=_depth_position(
+        z=6.0, sigma=dp.MAX_DEPTH_REL_SIGMA * 6.0))
+    msg = dc.faces_to_detections_3d([mono, worst_depth], HEADER, INTRINSICS)
     first, second = msg.detections
     assert first.id == '0' and second.id == '1'
     assert dc.position_source(first) == dp.SOURCE_MONOCULAR
@@ -111,8 +117,8 @@ def test_covariance_tells_depth_from_the_monocular_fallback():
         dp.MONOCULAR_REL_SIGMA)
 
 
-def test_mismatched_lengths_refused_and_empty_frames_keep_the_header():
-    with pytest.raises(ValueError):
-        dc.faces_to_detections_3d([_face()], [], HEADER, INTRINSICS)
-    empty = dc.faces_to_detections_3d([], [], HEADER, INTRINSICS)
+def test_a_face_without_position_is_refused_and_empty_frames_keep_the_header():
+    with pytest.raises(ValueError, match='no position'):
+        dc.faces_to_detections_3d([_face()], HEADER, INTRINSICS)
+    empty = dc.faces_to_detections_3d([], HEADER, INTRINSICS)
     assert empty.header == HEADER and empty.detections == []

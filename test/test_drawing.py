@@ -14,8 +14,9 @@
 
 """Annotated images on real photos: boxes, labels, blur and pixelate, input never touched."""
 
-from facesense_ros import drawing, sample_frames
+from facesense_ros import attributes, drawing, sample_frames
 from facesense_ros.face import Face
+from facesense_ros.face_geometry import FacePosition, SOURCE_DEPTH, SOURCE_MONOCULAR
 import numpy as np
 import pytest
 
@@ -65,17 +66,20 @@ def test_format_label_leaves_out_unknown_parts():
     assert drawing.format_label(_face(box, emotion=(0.0, 0.0, 0.0, 0.0, 1.0))) == 'anger'
     assert drawing.format_label(_face(box, track_id=0)) == '#0'
     assert drawing.format_label(_face(box)) == ''
-    # The node's distance (depth.distance_note) ends the label.
-    assert drawing.format_label(full, '2.31 m') == '#3 F 34 happy 2.31 m'
-    assert drawing.format_label(_face(box), '~2.3 m') == '~2.3 m'
+    # The position attribute (the node's 3D position) ends the label with its distance.
+    position = FacePosition((0.5, 0.0, 2.256), (0.01, 0.01, 0.01), SOURCE_DEPTH)
+    assert drawing.format_label(full.with_attributes(position=position)) == \
+        '#3 F 34 happy 2.31 m'
 
 
-def test_distance_notes_widen_the_label_and_are_drawn():
+def test_distance_widens_the_label_and_is_drawn_there_only():
     image = np.full((240, 320, 3), 128, np.uint8)
     face = _face((100.0, 100.0, 180.0, 200.0), track_id=3)
+    located = face.with_attributes(position=FacePosition((0.0, 0.0, 2.31), (0.01, 0.01, 0.3),
+                                                         SOURCE_MONOCULAR))
     plain = drawing.annotate(image, [face])
-    noted = drawing.annotate(image, [face], notes=['2.31 m'])
-    x0, y0, x1, y1 = drawing.label_rect(face, image.shape, '2.31 m')
+    noted = drawing.annotate(image, [located])
+    x0, y0, x1, y1 = drawing.label_rect(located, image.shape)
     assert x1 - x0 > drawing.label_rect(face, image.shape)[2] - x0
     assert not np.array_equal(plain[y0:y1, x0:x1], noted[y0:y1, x0:x1])
     # Outside the box and the label, nothing changes.
@@ -142,17 +146,17 @@ def test_head_pose_axes_and_landmarks_drawn_inside_the_box():
     assert not changed[_untouched_mask(image.shape, [face])].any()
     # Every landmark is a white dot.
     for x, y in face.landmarks:
-        assert tuple(out[int(round(y)), int(round(x))]) == drawing.LANDMARK_COLOR
+        assert tuple(out[int(round(y)), int(round(x))]) == attributes.LANDMARK_COLOR
     # The axes: red, green and blue pixels that the plain annotation does not have, starting
     # at the nose tip. Yaw 40 turns the face's normal (blue) towards the image's right.
     differs = np.any(out != plain, axis=2)
     x0, y0, x1, y1 = drawing.box_rect(face, image.shape)
     nose_x = face.landmarks[2][0]
-    for color in drawing.AXIS_COLORS:
+    for color in attributes.AXIS_COLORS:
         ys, xs = np.nonzero(differs & np.all(out == color, axis=2))
         assert len(xs) >= 10, f'axis {color} not drawn'
         assert (x0 <= xs).all() and (xs < x1).all() and (y0 <= ys).all() and (ys < y1).all()
-        if color == drawing.AXIS_COLORS[2]:
+        if color == attributes.AXIS_COLORS[2]:
             assert xs.mean() > nose_x + 5
     # A face without either is drawn exactly as before.
     assert np.array_equal(drawing.annotate(image, [plain_face]), plain)

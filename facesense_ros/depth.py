@@ -29,7 +29,7 @@ The pieces, in the order a frame meets them (docs/depth.md has the rules and the
    rejected (the densest depth cluster of the patch around the landmarks).
 5. :class:`FaceLocator`: per face, the depth measurement smoothed per track (jumps rejected)
    and back-projected through the intrinsics, or the monocular estimate of face_geometry,
-   marked as such.
+   marked as such: a face_geometry.FacePosition, the value of Face's ``position`` attribute.
 
 Every bad input gives a :class:`DepthError` (or a failure reason per face) naming what is wrong:
 nothing here raises anything else on untrusted input.

@@ -201,12 +201,18 @@ class DepthInput:
         return intrinsics, [face.with_attributes(position=position)
                             for face, position in zip(faces, positions)]
 
-    def publish(self, header, faces: Sequence[Face], intrinsics, attention_limits):
-        """Publish faces/detections_3d for a frame located with intrinsics (else nothing)."""
+    @staticmethod
+    def message(header, faces: Sequence[Face], intrinsics,
+                attention_limits) -> Optional[Detection3DArray]:
+        """Return faces/detections_3d of a frame located with intrinsics, else None."""
         if intrinsics is None:
-            return
-        self._publisher.publish(faces_to_detections_3d(faces, header, intrinsics,
-                                                       attention_limits))
+            return None
+        return faces_to_detections_3d(faces, header, intrinsics, attention_limits)
+
+    def publish(self, msg: Optional[Detection3DArray]):
+        """Publish a :meth:`message` (None: nothing)."""
+        if msg is not None:
+            self._publisher.publish(msg)
 
     def diagnostics_values(self) -> Dict[str, str]:
         """Return the counters (and the depth topic) for /diagnostics."""

@@ -475,12 +475,14 @@ class FaceSenseNode(Node):
             intrinsics = None
             self.get_logger().error(f'3D positions failed: {e}',
                                     throttle_duration_sec=WARN_THROTTLE_SEC)
+        # Built before the context check: only publishing is left between it and the end.
+        detections_3d = self._depth.message(msg.header, faces, intrinsics, attention_limits)
         processed = time.perf_counter()
         if not self.context.ok():
             return
         self._frame_id = msg.header.frame_id
         self._detections_pub.publish(faces_to_detections(faces, msg.header, attention_limits))
-        self._depth.publish(msg.header, faces, intrinsics, attention_limits)
+        self._depth.publish(detections_3d)
         if self._hri is not None:
             self._hri.publish(msg.header, frame, faces, alive_ids)
         if self._image_pub.get_subscription_count() > 0:

@@ -37,7 +37,8 @@ setup(
     zip_safe=True,
     maintainer='facesense_ros developers',
     maintainer_email='dev@facesense.invalid',
-    description='Face detection, age, gender and emotion on OpenVINO for ROS 2.',
+    description='Face detection, tracking, age, gender, emotion, head pose and landmarks on '
+                'OpenVINO for ROS 2, with REP-155 (ROS4HRI) output.',
     license='Apache-2.0',
     extras_require={'test': ['pytest']},
     entry_points={

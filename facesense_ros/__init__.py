@@ -13,9 +13,12 @@
 # limitations under the License.
 
 """
-facesense_ros: face detection, age, gender and emotion on OpenVINO, for ROS 2.
+facesense_ros: face detection, tracking and per-face attributes on OpenVINO, for ROS 2.
 
-The modules below the node (``face``, ``config``, ``models``, ``model_store``, ``pipeline``,
-``tracking``, ``drawing``, ``encodings``) never import rclpy or a message package, so the
-perception core can be used and tested without ROS.
+Attributes: age, gender, emotion, head pose and landmarks (attributes.py declares them). The
+modules below the node (``attributes``, ``config``, ``drawing``, ``encodings``, ``face``,
+``face_geometry``, ``fastdds_profile``, ``image_header``, ``model_store``, ``models``,
+``param_spec``, ``perception``, ``pipeline``, ``sample_frames``, ``tracking``) never import
+rclpy or a message package, so the perception core can be used and tested without ROS;
+test/test_boundary.py checks it. docs/architecture.md draws the layers.
 """

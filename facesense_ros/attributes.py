@@ -34,8 +34,8 @@ import math
 from typing import Any, Callable, Dict, NamedTuple, Optional, Sequence, Tuple
 
 import cv2
-from facesense_ros.face_geometry import distance_note, FacePosition, \
-    head_pose_from_quaternion, head_pose_quaternion, head_rotation
+from facesense_ros.face_geometry import (distance_note, FacePosition, head_pose_from_quaternion,
+                                         head_pose_quaternion, head_rotation)
 from facesense_ros.param_spec import ParamSpec
 import numpy as np
 

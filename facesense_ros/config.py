@@ -29,8 +29,9 @@ Names: ``<key>``, ``<key>_precisions`` and ``min_face_size_<key>`` follow a mode
 from dataclasses import asdict, field, fields, make_dataclass
 from typing import Any, Dict, Optional
 
-from facesense_ros.attributes import ATTENTION_PITCH_DEFAULT, ATTENTION_YAW_DEFAULT, \
-    ATTRIBUTES, HEAD_POSE_DEFAULT, LANDMARKS_DEFAULT, MODELS, MODELS_BY_KEY
+from facesense_ros.attributes import (ATTENTION_PITCH_DEFAULT, ATTENTION_YAW_DEFAULT,
+                                      ATTRIBUTES, HEAD_POSE_DEFAULT, LANDMARKS_DEFAULT, MODELS,
+                                      MODELS_BY_KEY)
 from facesense_ros.param_spec import ParamSpec
 
 __all__ = ('AGE_GENDER_MODEL', 'ATTENTION_PITCH_DEFAULT', 'ATTENTION_YAW_DEFAULT',
@@ -145,13 +146,17 @@ PipelineConfig = _config_class(
 _TrackingFields = _config_class(
     'TrackingConfig', 'tracking',
     "How faces are tracked and smoothed, when a face counts as looking, and the image's "
-    'privacy.\n\nEverything that happens after the models: FacePerception, the Detection2D '
-    'encoding (attention), the annotated image and the 3D positions (depth.FaceLocator) use '
-    "it. One field per parameter of group 'tracking'.")
+    'privacy.\n\nThe generated fields of TrackingConfig below.')
 
 
 class TrackingConfig(_TrackingFields):
-    __doc__ = _TrackingFields.__doc__
+    """
+    How faces are tracked, smoothed and located, when one counts as looking, the image's privacy.
+
+    Everything that happens after the models: FacePerception, the Detection2D encoding
+    (attention), the annotated image and the 3D positions (depth.FaceLocator) use it. One field
+    per parameter of group 'tracking'; depth_min must be below depth_max.
+    """
 
     def __post_init__(self):
         """Check every field, then the ones that constrain each other (depth_min < max)."""

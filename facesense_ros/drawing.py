@@ -25,11 +25,10 @@ import math
 from typing import Optional, Sequence, Tuple
 
 import cv2
+from facesense_ros.attributes import ATTRIBUTES, label_parts
+from facesense_ros.config import PRIVACY_MODES
+from facesense_ros.face import Face
 import numpy as np
-
-from .attributes import ATTRIBUTES, label_parts
-from .config import PRIVACY_MODES
-from .face import Face
 
 Rect = Tuple[int, int, int, int]
 

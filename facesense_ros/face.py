@@ -16,7 +16,7 @@
 The result for one face: one frozen record, validated on construction, no drawing or ROS.
 
 Its optional fields are the attributes of attributes.ATTRIBUTES, which validate, label and
-describe them; the labels and constants below are re-exported from there.
+describe them; the label orders (EMOTION_LABELS, ...) are re-exported from there.
 """
 
 from dataclasses import dataclass, fields, replace
@@ -25,12 +25,11 @@ from typing import Optional, Tuple
 
 from facesense_ros.attributes import (attention_score, ATTRIBUTES, DEFAULT_ATTENTION_LIMITS,
                                       describe_parts, EMOTION_LABELS, GENDER_LABELS,
-                                      HEAD_POSE_ANGLES, LANDMARK_NAMES, LOOKING_SCORE,
-                                      PROBABILITY_SUM_TOLERANCE, top_label, top_score)
+                                      LANDMARK_NAMES, top_label, top_score)
 from facesense_ros.face_geometry import FacePosition
 
-__all__ = ('attention_score', 'EMOTION_LABELS', 'Face', 'GENDER_LABELS', 'HEAD_POSE_ANGLES',
-           'LANDMARK_NAMES', 'LOOKING_SCORE', 'PROBABILITY_SUM_TOLERANCE')
+# The label orders a Face's tuples follow, re-exported for its users (declared in attributes).
+__all__ = ('EMOTION_LABELS', 'Face', 'GENDER_LABELS', 'LANDMARK_NAMES')
 
 
 @dataclass(frozen=True)

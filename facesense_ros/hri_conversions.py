@@ -25,7 +25,7 @@ from typing import Iterable, Optional, Sequence, Tuple
 import cv2
 from facesense_ros import face_geometry
 from facesense_ros.conversions import bgr_to_image_msg
-from facesense_ros.face import EMOTION_LABELS, Face
+from facesense_ros.face import Face
 from geometry_msgs.msg import TransformStamped
 from hri_msgs.msg import (Expression, FacialLandmarks, IdsList, NormalizedPointOfInterest2D,
                           NormalizedRegionOfInterest2D, SoftBiometrics)
@@ -138,9 +138,9 @@ def softbiometrics(face: Face, header) -> Optional[SoftBiometrics]:
         msg.age = int(min(round(face.age), 255))
         msg.age_confidence = AGE_CONFIDENCE
     if face.gender is not None:
-        female, male = face.gender
-        msg.gender = SoftBiometrics.FEMALE if female >= male else SoftBiometrics.MALE
-        msg.gender_confidence = float(max(female, male))
+        msg.gender = (SoftBiometrics.FEMALE if face.gender_label == 'female'
+                      else SoftBiometrics.MALE)
+        msg.gender_confidence = float(face.gender_score)
     return msg
 
 
@@ -151,8 +151,7 @@ def expression(face: Face, header) -> Optional[Expression]:
     label = face.emotion_label
     valence, arousal = VALENCE_AROUSAL[label]
     return Expression(header=header, expression=EXPRESSION_NAMES[label], valence=valence,
-                      arousal=arousal,
-                      confidence=float(face.emotion[EMOTION_LABELS.index(label)]))
+                      arousal=arousal, confidence=float(face.emotion_score))
 
 
 def intrinsics_from_k(k: Sequence[float]) -> Optional[Intrinsics]:

@@ -43,7 +43,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 import urllib.error
 import urllib.request
 
-from .config import ATTRIBUTE_MODELS, DETECTORS, PARAMETERS, PRECISIONS
+from facesense_ros.config import ATTRIBUTE_MODELS, DETECTORS, PARAMETERS, PRECISIONS
 
 LOGGER = logging.getLogger('facesense_ros')
 ENV_MODEL_DIR = 'FACESENSE_MODEL_DIR'

@@ -30,16 +30,15 @@ import threading
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
+from facesense_ros.attributes import HEAD_POSE_ANGLES, LANDMARK_NAMES, MODELS, MODELS_BY_KEY
+from facesense_ros.config import PERFORMANCE_HINTS, PRECISIONS
+from facesense_ros.face import Face
+# One error class for the whole model path (store and wrappers): the node catches just this.
+from facesense_ros.model_store import ModelError
 import numpy as np
 import openvino as ov
 from openvino import Layout, PartialShape, Type
 from openvino.preprocess import PrePostProcessor, ResizeAlgorithm
-
-from .attributes import HEAD_POSE_ANGLES, LANDMARK_NAMES, MODELS, MODELS_BY_KEY
-from .config import PERFORMANCE_HINTS, PRECISIONS
-from .face import Face
-# One error class for the whole model path (store and wrappers): the node catches just this.
-from .model_store import ModelError
 
 LOGGER = logging.getLogger('facesense_ros')
 # OMZ detectors emit rows [image_id, label, conf, x_min, y_min, x_max, y_max].

@@ -37,14 +37,12 @@ from facesense_ros.conversions import (bgr_to_image_msg, compressed_msg_to_bgr,
                                        faces_to_detections, image_msg_to_bgr, label_info)
 from facesense_ros.depth_input import DepthInput
 from facesense_ros.drawing import annotate
-from facesense_ros.encodings import (DEFAULT_MAX_INPUT_PIXELS, ImageFormatError,
-                                     MAX_INPUT_PIXELS_RANGE, OversizedImageError)
-from facesense_ros.input_qos import CHOICES as RELIABILITIES, InputReliability
-from facesense_ros.input_qos import PUBLISHER_CHECK_PERIOD
+from facesense_ros.encodings import ImageFormatError, OversizedImageError
+from facesense_ros.input_qos import InputReliability, PUBLISHER_CHECK_PERIOD
 from facesense_ros.perception import FacePerception
 from facesense_ros.pipeline import FacePipeline
-from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
-                                SetParametersResult)
+from facesense_ros.ros_parameters import declare_parameters, NODE_PARAMETERS, python_value
+from rcl_interfaces.msg import SetParametersResult
 import rclpy
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
@@ -67,27 +65,6 @@ except ImportError as e:
 NODE_NAME = 'facesense'
 # The Python logger of the ROS-free core (models, model_store).
 CORE_LOGGER = 'facesense_ros'
-TRANSPORTS = ('raw', 'compressed')
-# Node-level parameters (the perception ones come from config.PARAMETERS):
-# name -> (default, description, choices, read_only, minimum, maximum).
-NODE_PARAMETERS = {
-    'input_transport': ('raw', 'raw: subscribe image_raw (sensor_msgs/Image); compressed: '
-                        'image_raw/compressed (sensor_msgs/CompressedImage).', TRANSPORTS, True,
-                        None, None),
-    'reliability': ('auto', 'QoS reliability of the input subscription; auto: reliable when '
-                    'every publisher offers reliable, else best_effort, re-checked every '
-                    f'{PUBLISHER_CHECK_PERIOD:g} s.', tuple(RELIABILITIES), True, None, None),
-    'qos_depth': (1, 'Input queue depth; 1 keeps only the newest frame.', None, True, 1, 100),
-    'diagnostics_period': (1.0, 'Seconds between /diagnostics messages.', None, False, 0.1,
-                           60.0),
-    'max_input_pixels': (DEFAULT_MAX_INPUT_PIXELS, 'Input frames declaring more pixels '
-                         '(width x height; for JPEG/PNG read from the header, before decoding) '
-                         'are skipped and counted as oversized.', None, False,
-                         *MAX_INPUT_PIXELS_RANGE),
-    'hri': (True, 'Publish REP-155 (ROS4HRI) faces under /humans/faces, and face_<id> frames on '
-            '/tf once camera_info arrives, when hri_msgs and tf2_msgs import.', None, True, None,
-            None),
-}
 # Detections must not be lost to a momentarily slow consumer: reliable, a few frames deep.
 DETECTIONS_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 # The annotated image is for people watching: newest frame only, but reliable so that
@@ -130,39 +107,12 @@ class StartupError(RuntimeError):
     """The node cannot start with the given parameters; the message names the culprit."""
 
 
-def _descriptor(name, description, default, choices=None, read_only=False, minimum=None,
-                maximum=None) -> ParameterDescriptor:
-    descriptor = ParameterDescriptor(name=name, description=description, read_only=read_only)
-    if choices:
-        many = isinstance(default, (tuple, list))
-        descriptor.additional_constraints = (
-            f'{"any non-empty ordered subset" if many else "one"} of: {", ".join(choices)}')
-    if minimum is not None and maximum is not None and not isinstance(default, bool):
-        if isinstance(default, float):
-            descriptor.floating_point_range = [
-                FloatingPointRange(from_value=float(minimum), to_value=float(maximum), step=0.0)]
-        elif isinstance(default, int):
-            descriptor.integer_range = [
-                IntegerRange(from_value=int(minimum), to_value=int(maximum), step=0)]
-    return descriptor
-
-
 def _check_model_dir(model_dir: str):
     # The model store also searches $FACESENSE_MODEL_DIR and its cache, and may download:
     # a model_dir that was given but does not exist is a mistake to report, not to paper over.
     if model_dir and not os.path.isdir(model_dir):
         raise StartupError(f'parameter model_dir: {model_dir} is not a directory (expected '
                            'one holding intel/<model>/<precision>/<model>.xml and .bin)')
-
-
-def _ros_value(value):
-    """Python default -> a value rclpy declares with the right type (tuples as lists)."""
-    return list(value) if isinstance(value, tuple) else value
-
-
-def _python_value(value):
-    """Parameter value from rclpy -> what config.PARAMETERS checks (lists as tuples)."""
-    return tuple(value) if isinstance(value, (list, tuple)) else value
 
 
 class Stats:
@@ -207,19 +157,17 @@ class Stats:
 
 
 class FaceSenseNode(Node):
-    """Face detection, age, gender and emotion on every newest frame; see the module doc."""
+    """Faces with track ids and attributes on every newest frame; see the module doc."""
 
     def __init__(self, **kwargs):
         super().__init__(NODE_NAME, **kwargs)
-        self._declare_parameters()
-        self._values = {name: _python_value(self.get_parameter(name).value)
-                        for name in PARAMETERS}
-        node_values = {name: self.get_parameter(name).value for name in NODE_PARAMETERS}
+        values = declare_parameters(self)
+        self._values = {name: values[name] for name in PARAMETERS}
+        node_values = {name: values[name] for name in NODE_PARAMETERS}
         for name, value in node_values.items():
-            choices = NODE_PARAMETERS[name][2]
-            if choices and value not in choices:
-                raise StartupError(f'parameter {name} must be one of {list(choices)}, got '
-                                   f'{value!r}')
+            reason = NODE_PARAMETERS[name].check(value)
+            if reason:
+                raise StartupError(f'parameter {reason}')
         self._pipeline_config = PipelineConfig.from_dict(self._values)
         self._tracking_config = TrackingConfig.from_dict(self._values)
         _check_model_dir(self._pipeline_config.model_dir)
@@ -283,23 +231,11 @@ class FaceSenseNode(Node):
 
     # --- parameters -------------------------------------------------------------------------
 
-    def _declare_parameters(self):
-        declared = []
-        for spec in PARAMETERS.values():
-            descriptor = _descriptor(spec.name, spec.description, spec.default, spec.choices,
-                                     False, spec.minimum, spec.maximum)
-            declared.append((spec.name, _ros_value(spec.default), descriptor))
-        for name, (default, description, choices, read_only, low, high) in \
-                NODE_PARAMETERS.items():
-            declared.append((name, default, _descriptor(name, description, default, choices,
-                                                        read_only, low, high)))
-        self.declare_parameters('', declared)
-
     def _on_set_parameters(self, parameters) -> SetParametersResult:
         updates = {}
         period = max_pixels = None
         for parameter in parameters:
-            value = _python_value(parameter.value)
+            value = python_value(parameter.value)
             if parameter.name in PARAMETERS:
                 reason = check_parameter(parameter.name, value)
                 if reason:

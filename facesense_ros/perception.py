@@ -13,7 +13,10 @@
 # limitations under the License.
 
 """
-One frame in, tracked faces with smoothed attributes out: the ROS-free core the node calls.
+One stream of frames in, tracked faces with smoothed attributes out: what the node calls.
+
+FacePerception = one pipeline.FacePipeline (the models on one frame) + one tracking.Tracker
+(ids, smoothing, scheduling across frames). ROS-free.
 
 Per frame: the pipeline detects faces, the tracker gives them ids, the faces whose attributes
 are due (``attribute_interval``) go through the attribute models in one batch, and each
@@ -26,11 +29,10 @@ import threading
 import time
 from typing import Dict, List, Optional, Tuple
 
+from facesense_ros.config import TrackingConfig
+from facesense_ros.face import Face
+from facesense_ros.tracking import Tracker
 import numpy as np
-
-from .config import TrackingConfig
-from .face import Face
-from .tracking import Tracker
 
 
 class FacePerception:

@@ -13,7 +13,10 @@
 # limitations under the License.
 
 """
-The perception core: faces, age, gender, emotion, head pose and landmarks from a BGR frame.
+The models on one frame: face boxes, then every enabled attribute model on every face.
+
+Stateless across frames (no ids, no time): tracking, smoothing and scheduling are
+perception.FacePerception's, which calls this.
 
 ``FacePipeline`` loads and checks every model when it is built (so a bad file fails at
 start-up, not at frame 1000), then per frame: one u8 resize of the frame and one detector
@@ -25,13 +28,12 @@ by side on their share of the CPUs. No ROS.
 import time
 from typing import Dict, List, Optional, Sequence
 
+from facesense_ros import model_store
+from facesense_ros.config import ATTRIBUTE_MODELS, PipelineConfig, reload_needed
+from facesense_ros.face import Face
+from facesense_ros.models import (ATTRIBUTE_MODEL_CLASSES, AttributeModel, check_frame,
+                                  FaceDetector, usable_cpus)
 import numpy as np
-
-from . import model_store
-from .config import ATTRIBUTE_MODELS, PipelineConfig, reload_needed
-from .face import Face
-from .models import (ATTRIBUTE_MODEL_CLASSES, AttributeModel, check_frame, FaceDetector,
-                     usable_cpus)
 
 
 class ReloadNeeded(ValueError):

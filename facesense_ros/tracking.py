@@ -34,11 +34,10 @@ import itertools
 import math
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
+from facesense_ros.attributes import ATTRIBUTES
+from facesense_ros.config import TrackingConfig
+from facesense_ros.face import Face
 import numpy as np
-
-from .attributes import ATTRIBUTES
-from .config import TrackingConfig
-from .face import Face
 
 Box = Tuple[float, float, float, float]
 

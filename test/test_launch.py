@@ -29,7 +29,7 @@ from xml.etree import ElementTree
 import cv2
 from facesense_ros.config import PARAMETERS
 from facesense_ros.fastdds_profile import profile_env, profile_variable
-from facesense_ros.node import NODE_PARAMETERS
+from facesense_ros.ros_parameters import NODE_PARAMETERS
 import numpy as np
 import processes
 import pytest
@@ -159,8 +159,8 @@ def test_params_file_declares_exactly_the_node_parameters():
         default = list(spec.default) if isinstance(spec.default, tuple) else spec.default
         # Same value and same type: a 1 where 1.0 is declared would fail at start-up.
         assert values[name] == default and type(values[name]) is type(default), name
-    for name, (default, *_) in NODE_PARAMETERS.items():
-        assert values[name] == default and type(values[name]) is type(default), name
+    for name, spec in NODE_PARAMETERS.items():
+        assert values[name] == spec.default and type(values[name]) is type(spec.default), name
 
 
 def test_node_declares_exactly_those_parameters(tester_and_node):

@@ -25,8 +25,9 @@ scikit-image's bundled photos), side by side:
   five models   the floor and the pipeline again with head pose and landmarks on too, and what
                 the two add to the three-model pipeline (their parameters' default is off);
   depth         what faces in 3D cost a frame of 4 faces (depth.FaceLocator.locate on a
-                rendered RGB-D scene, full and half depth resolution), beside the 4-face
-                pipeline, and decoding one depth frame (depth/image_raw's callback);
+                rendered RGB-D scene, full and half depth resolution; then the positions set
+                on the faces and faces/detections_3d built), beside the 4-face pipeline, and
+                decoding one depth frame (depth/image_raw's callback);
   node          facesense_node in its own process fed by image_source at 30 fps and at max rate:
                 processed fps, dropped frames, stamp -> Detection2DArray latency (p50/p95/p99),
                 CPU % and peak RSS of the node process.
@@ -110,6 +111,16 @@ def bench_depth(repeats):
             lambda loc=locator, fr=frame, fs=faces, sc=scene: loc.locate(
                 fs, sc.intrinsics, fr, None, 'cam', FRAME_SIZE, next(clock) / 30.0))
         fns[f'depth_decode_{width}x{height}_ms'] = decode
+    # What the node adds on top: the positions set on the faces (validated again) and the
+    # faces/detections_3d message built.
+    from facesense_ros.depth_conversions import faces_to_detections_3d
+    from std_msgs.msg import Header
+    positions, _ = locator.locate(faces, scene.intrinsics, frame, None, 'cam', FRAME_SIZE, 1e6)
+
+    def message(fs=faces, ps=positions, sc=scene):
+        located = [f.with_attributes(position=p) for f, p in zip(fs, ps)]
+        return faces_to_detections_3d(located, Header(frame_id='cam'), sc.intrinsics)
+    fns['depth_attach_and_message_4_faces_ms'] = message
     return interleaved_median_ms(fns, repeats)
 
 

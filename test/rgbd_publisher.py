@@ -25,9 +25,9 @@ import argparse
 
 from facesense_ros import depth_scenes
 import rclpy
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
+from ros_echo import spin_for
 from sensor_msgs.msg import CameraInfo, Image
 
 # What RealSense and Orbbec drivers offer: reliable, a few deep.
@@ -91,15 +91,7 @@ def main():
     parser.add_argument('--seconds', type=float, default=120.0)
     args, ros_args = parser.parse_known_args()
     rclpy.init(args=['rgbd_publisher', *ros_args])
-    node = RgbdCamera(args)
-    node.create_timer(args.seconds, lambda: rclpy.try_shutdown())
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    spin_for(RgbdCamera(args), args.seconds)
 
 
 if __name__ == '__main__':

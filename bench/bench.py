@@ -24,6 +24,10 @@ scikit-image's bundled photos), side by side:
   pipeline      FacePipeline.process in-process, frames back to back;
   five models   the floor and the pipeline again with head pose and landmarks on too, and what
                 the two add to the three-model pipeline (their parameters' default is off);
+  depth         what faces in 3D cost a frame of 4 faces (depth.FaceLocator.locate on a
+                rendered RGB-D scene, full and half depth resolution; then the positions set
+                on the faces and faces/detections_3d built), beside the 4-face pipeline, and
+                decoding one depth frame (depth/image_raw's callback);
   node          facesense_node in its own process fed by image_source at 30 fps and at max rate:
                 processed fps, dropped frames, stamp -> Detection2DArray latency (p50/p95/p99),
                 CPU % and peak RSS of the node process.
@@ -85,6 +89,39 @@ def cpu_model():
         if line.startswith('model name'):
             return line.split(':', 1)[1].strip()
     return platform.processor() or 'unknown'
+
+
+def bench_depth(repeats):
+    """Return {name: median ms} of locating 4 faces in depth, and of decoding a depth frame."""
+    from facesense_ros import depth, depth_scenes
+    from facesense_ros.face import Face
+    fns = {}
+    for scale in (1.0, 0.5):
+        # Four people at 1.2 to 4.5 m (77 to 21 px wide faces), with landmarks and track ids.
+        scene = depth_scenes.render([1.2, 2.0, 3.0, 4.5], seed=0, depth_scale=scale)
+        faces = [Face(*f.box, score=0.9, track_id=i + 1, landmarks=f.landmarks)
+                 for i, f in enumerate(scene.faces)]
+        width, height = scene.depth_size
+        decode = (lambda s=scene, w=width, h=height: depth.decode_depth(
+            s.depth_data, s.encoding, w, h, s.step, frame_id='cam', valid_range=(0.2, 10.0)))
+        locator = depth.FaceLocator()
+        frame = decode()
+        clock = iter(range(10 ** 9))
+        fns[f'depth_locate_4_faces_x{scale:g}_ms'] = (
+            lambda loc=locator, fr=frame, fs=faces, sc=scene: loc.locate(
+                fs, sc.intrinsics, fr, None, 'cam', FRAME_SIZE, next(clock) / 30.0))
+        fns[f'depth_decode_{width}x{height}_ms'] = decode
+    # What the node adds on top: the positions set on the faces (validated again) and the
+    # faces/detections_3d message built.
+    from facesense_ros.depth_conversions import faces_to_detections_3d
+    from std_msgs.msg import Header
+    positions, _ = locator.locate(faces, scene.intrinsics, frame, None, 'cam', FRAME_SIZE, 1e6)
+
+    def message(fs=faces, ps=positions, sc=scene):
+        located = [f.with_attributes(position=p) for f, p in zip(fs, ps)]
+        return faces_to_detections_3d(located, Header(frame_id='cam'), sc.intrinsics)
+    fns['depth_attach_and_message_4_faces_ms'] = message
+    return interleaved_median_ms(fns, repeats)
 
 
 def interleaved_median_ms(fns, repeats, warmup=3):
@@ -492,9 +529,15 @@ def main():
     parser.add_argument('--no-node', action='store_true', help='skip the node measurements')
     parser.add_argument('--only-hri', action='store_true',
                         help='only the REP-155 cost (node, hri false vs true)')
+    parser.add_argument('--only-depth', action='store_true',
+                        help='only the depth row (no models, no node)')
     args = parser.parse_args()
     if args.only_hri:
         only_hri(args)
+        return
+    if args.only_depth:
+        for name, ms in bench_depth(max(args.repeats, 300)).items():
+            print(f'{name}: {ms:.3f}')
         return
 
     from facesense_ros.config import PipelineConfig
@@ -547,6 +590,7 @@ def main():
         row['pipeline_over_floor'] = row['pipeline_ms'] / row['floor_ms']
         rows.append(row)
         cv2.imwrite(str(OUTPUT / f'frame_{n}_faces.png'), frame)
+    depth_row = bench_depth(max(args.repeats, 300))
 
     node_results = {}
     idle = None
@@ -564,7 +608,7 @@ def main():
         finally:
             node_rc = node.close()
     report(rows, node_results, idle, openvino.__version__, args, locals().get('node_rc'),
-           locals().get('transport_only'))
+           locals().get('transport_only'), depth_row)
 
 
 def only_hri(args):
@@ -582,7 +626,8 @@ def only_hri(args):
         print(f'node exit code: {node.close()}')
 
 
-def report(rows, node_results, idle, ov_version, args, node_rc, transport_only=None):
+def report(rows, node_results, idle, ov_version, args, node_rc, transport_only=None,
+           depth_row=None):
     """Print the table and write bench_output/bench.json."""
     print(f'facesense_ros bench: {cpu_model()}, {os.cpu_count()} cores, OpenVINO {ov_version}, '
           f'median of {args.repeats} runs')
@@ -601,6 +646,12 @@ def report(rows, node_results, idle, ov_version, args, node_rc, transport_only=N
         print(f'{r["faces"]:>42}  {r["five_floor_ms"]:>8.2f}  {r["five_pipeline_ms"]:>11.2f}  '
               f'{r["five_over_floor"]:>7.2f}  {r["new_models_ms"]:>+6.2f} ms '
               f'({r["new_models_pct"]:+.0f} %)')
+    if depth_row:
+        four = next(r['pipeline_ms'] for r in rows if r['faces'] == 4)
+        print()
+        print('depth (faces in 3D), 4 faces: ' + '  '.join(
+            f'{name[:-3]} {ms:.3f} ms' for name, ms in depth_row.items())
+            + f'  (4-face pipeline {four:.2f} ms)')
     if node_results:
         pipeline_ms = {r['faces']: r['pipeline_ms'] for r in rows}
         print()
@@ -635,7 +686,7 @@ def report(rows, node_results, idle, ov_version, args, node_rc, transport_only=N
         'repeats': args.repeats, 'pipeline': rows,
         'node': [dict(r, faces=key[0]) for key, r in node_results.items()],
         'node_idle_cpu_pct': idle, 'node_exit_code': node_rc,
-        'frames_alone': transport_only,
+        'frames_alone': transport_only, 'depth': depth_row,
     }
     (OUTPUT / 'bench.json').write_text(json.dumps(result, indent=2))
     print(f'\nwritten {OUTPUT / "bench.json"}')

@@ -34,8 +34,8 @@ import math
 from typing import Any, Callable, Dict, NamedTuple, Optional, Sequence, Tuple
 
 import cv2
-from facesense_ros.face_geometry import (head_pose_from_quaternion, head_pose_quaternion,
-                                         head_rotation)
+from facesense_ros.face_geometry import (distance_note, FacePosition, head_pose_from_quaternion,
+                                         head_pose_quaternion, head_rotation)
 from facesense_ros.identity import DEFAULT_MIN_FACE_SIZE, DEFAULT_THRESHOLD, Identity
 from facesense_ros.param_spec import ParamSpec
 import numpy as np
@@ -149,6 +149,12 @@ def _validate_landmarks(landmarks):
         raise ValueError(f'landmarks must be {len(LANDMARK_NAMES)} finite (x, y) points '
                          f'{LANDMARK_NAMES}, got {landmarks}')
     return points
+
+
+def _validate_position(position):
+    if not isinstance(position, FacePosition):
+        raise ValueError(f'position must be a face_geometry.FacePosition, got {position!r}')
+    return position
 
 
 def _classes(prefix: str, names: Sequence[str]) -> Tuple[str, ...]:
@@ -328,6 +334,34 @@ class ModelSpec:
                          f'Smaller faces (px) get no {self.measures}.', 0, 4096)
 
 
+# Depth (the position attribute's parameters; docs/depth.md). RealSense D400 cameras measure
+# from about 0.2 m (minimum z at 640x480); beyond 10 m their error exceeds 10 % and faces are
+# under 10 px: no face is measured outside this.
+DEPTH_MIN_DEFAULT = 0.2
+DEPTH_MAX_DEFAULT = 10.0
+# Aligned RealSense depth carries its colour frame's exact stamp; hardware-synced drivers
+# (Orbbec, Azure Kinect) stamp within a few ms; half a 30 fps period (16.7 ms), rounded up,
+# never pairs a colour frame with the next depth frame.
+DEPTH_SYNC_TOLERANCE_DEFAULT = 0.02
+# At 6 m a face's eyes-and-nose patch is ~3x5 pixels in a half-resolution depth image, with
+# up to 30 % holes: 6 valid pixels still give a median within 1 % there (docs/depth.md).
+DEPTH_MIN_PIXELS_DEFAULT = 6
+DEPTH_PARAMETERS = (
+    ParamSpec('depth', False, 'Subscribe depth/image_raw (16UC1 mm or 32FC1 m, registered to '
+              "image_raw) and measure each face's distance in it.", group='tracking'),
+    ParamSpec('depth_min', DEPTH_MIN_DEFAULT, 'Depth values below this (m) are ignored.',
+              0.0, 100.0, group='tracking'),
+    ParamSpec('depth_max', DEPTH_MAX_DEFAULT, 'Depth values above this (m) are ignored.',
+              0.01, 100.0, group='tracking'),
+    ParamSpec('depth_sync_tolerance', DEPTH_SYNC_TOLERANCE_DEFAULT, 'A depth frame pairs with '
+              'a colour frame when their stamps differ by at most this (s).', 0.0, 1.0,
+              group='tracking'),
+    ParamSpec('depth_min_pixels', DEPTH_MIN_PIXELS_DEFAULT, 'A face needs at least this many '
+              'valid depth pixels on its surface.', 1, 10000, group='tracking'),
+    ParamSpec('depth_smoothing', 0.5, 'Weight of a new distance measurement (1 = none); '
+              'jumps are rejected, not averaged in.', 0.01, 1.0, group='tracking'),
+)
+
 # Whether head pose and landmarks run by default: on if it adds at most 15 % to the 4-face frame
 # time (docs/models.md). Together they add 23-33 %; landmarks alone 7-13 % (0.36 ms of
 # inference at 4 faces) and REP-155's `landmarks` and `aligned` need it: on. Head pose alone
@@ -470,6 +504,17 @@ ATTRIBUTES = (
             ParamSpec('identity_retention_days', RETENTION_DAYS_DEFAULT, 'Persons without a '
                       'name not seen for this many days are deleted (0: kept).', 0.0, 36500.0,
                       group='node'))),
+    # The face's 3D position (face_geometry.FacePosition), set by the node after the tracker
+    # (depth.FaceLocator: from a registered depth image, else the monocular estimate) and
+    # smoothed there (jumps rejected): the tracker leaves it alone. It travels in
+    # faces/detections_3d (depth_conversions), not in the Detection2D.
+    Attribute(
+        'position', _validate_position, smoothing=None,
+        label=lambda face: distance_note(face.position),
+        describe=lambda face, _: (f'distance={face.position.distance:.2f}m'
+                                  f'({face.position.source})'),
+        rep155=('tf',),
+        parameters=DEPTH_PARAMETERS),
 )
 ATTRIBUTES_BY_FIELD: Dict[str, Attribute] = {a.field: a for a in ATTRIBUTES}
 

@@ -143,12 +143,27 @@ PipelineConfig = _config_class(
     "What FacePipeline runs and how; field names are the node's parameter names.\n\n"
     "One field per parameter of group 'pipeline': the models, the detector's threshold and "
     'maximum faces, the crops and the minimum face sizes.')
-TrackingConfig = _config_class(
+_TrackingFields = _config_class(
     'TrackingConfig', 'tracking',
     "How faces are tracked and smoothed, when a face counts as looking, and the image's "
-    'privacy.\n\nEverything that happens after the models: FacePerception, the Detection2D '
-    'encoding (attention) and the annotated image use it. One field per parameter of group '
-    "'tracking'.")
+    'privacy.\n\nThe generated fields of TrackingConfig below.')
+
+
+class TrackingConfig(_TrackingFields):
+    """
+    How faces are tracked, smoothed and located, when one counts as looking, the image's privacy.
+
+    Everything that happens after the models: FacePerception, the Detection2D encoding
+    (attention), the annotated image and the 3D positions (depth.FaceLocator) use it. One field
+    per parameter of group 'tracking'; depth_min must be below depth_max.
+    """
+
+    def __post_init__(self):
+        """Check every field, then the ones that constrain each other (depth_min < max)."""
+        super().__post_init__()
+        if self.depth_min >= self.depth_max:
+            raise ValueError(f'depth_min ({self.depth_min}) must be below depth_max '
+                             f'({self.depth_max})')
 
 
 def reload_needed(old: PipelineConfig, new: PipelineConfig) -> bool:

@@ -26,6 +26,7 @@ from typing import Optional, Tuple
 from facesense_ros.attributes import (attention_score, ATTRIBUTES, DEFAULT_ATTENTION_LIMITS,
                                       describe_parts, EMOTION_LABELS, GENDER_LABELS,
                                       LANDMARK_NAMES, top_label, top_score)
+from facesense_ros.face_geometry import FacePosition
 
 # The label orders a Face's tuples follow, re-exported for its users (declared in attributes).
 __all__ = ('EMOTION_LABELS', 'Face', 'GENDER_LABELS', 'LANDMARK_NAMES')
@@ -56,6 +57,8 @@ class Face:
     landmarks: Optional[Tuple[Tuple[float, float], ...]] = None
     # Who the face's track is (identity.Identity: gallery person id, name, confidence).
     identity: Optional[object] = None
+    # The 3D position (m, camera optical frame) and where it comes from: depth or monocular.
+    position: Optional[FacePosition] = None
 
     def __post_init__(self):
         """Reject impossible values so that a bad result never reaches a consumer."""

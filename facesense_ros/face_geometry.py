@@ -24,6 +24,7 @@ Camera coordinates are the optical frame of sensor_msgs/CameraInfo: x right, y d
 scalp, y to the person's left.
 """
 
+from dataclasses import dataclass
 import math
 from typing import Optional, Sequence, Tuple
 
@@ -89,6 +90,19 @@ def _normalized(point, intrinsics) -> np.ndarray:
     return np.array([(point[0] - cx) / fx, (point[1] - cy) / fy])
 
 
+def sellion_pixel(box: Box, landmarks: Optional[Points]) -> Tuple[float, float]:
+    """
+    Return the sellion in image pixels: the eyes' midpoint, or SELLION_BOX_FRACTION down the box.
+
+    The origin of REP-155's face frame, and the point a face's 3D position is given for.
+    """
+    if landmarks is not None:
+        (rx, ry), (lx, ly) = landmarks[RIGHT_EYE], landmarks[LEFT_EYE]
+        return ((rx + lx) / 2.0, (ry + ly) / 2.0)
+    x_min, y_min, x_max, y_max = box
+    return ((x_min + x_max) / 2.0, y_min + SELLION_BOX_FRACTION * (y_max - y_min))
+
+
 def face_position(box: Box, landmarks: Optional[Points], head_pose: Optional[Sequence[float]],
                   intrinsics: Tuple[float, float, float, float]) -> np.ndarray:
     """
@@ -112,10 +126,8 @@ def face_position(box: Box, landmarks: Optional[Points], head_pose: Optional[Seq
             extent /= max(float(np.linalg.norm(u[:2] - u[2] * sellion)), MIN_FORESHORTENING)
         size = NOMINAL_EYE_DISTANCE_M
     else:
-        x_min, y_min, x_max, y_max = box
-        sellion = _normalized(((x_min + x_max) / 2.0, y_min + SELLION_BOX_FRACTION
-                               * (y_max - y_min)), intrinsics)
-        extent = (x_max - x_min) / intrinsics[0]
+        sellion = _normalized(sellion_pixel(box, None), intrinsics)
+        extent = (box[2] - box[0]) / intrinsics[0]
         size = NOMINAL_FACE_BOX_WIDTH_M
     depth = size / max(extent, 1e-9)
     return np.array([sellion[0] * depth, sellion[1] * depth, depth])
@@ -216,3 +228,60 @@ def face_quaternion(head_pose: Optional[Sequence[float]]) -> Tuple[float, float,
     q = np.array(_quaternion_product(head, FRONTAL_FACE_QUATERNION))
     q /= np.linalg.norm(q)
     return tuple(float(v) for v in (-q if q[3] < 0 else q))
+
+
+# Where a FacePosition comes from.
+SOURCE_DEPTH, SOURCE_HELD, SOURCE_MONOCULAR = 'depth', 'depth held', 'monocular'
+
+
+@dataclass(frozen=True)
+class FacePosition:
+    """
+    A face's 3D position (m, camera optical frame): from depth, or the monocular estimate.
+
+    Face's ``position`` attribute (depth.FaceLocator sets it). ``position`` is the sellion
+    (sellion_pixel back-projected); ``sigma`` the standard deviations (x, y, z) in metres;
+    ``source`` SOURCE_DEPTH (measured this frame, smoothed per track), SOURCE_HELD (this
+    frame's depth rejected as a jump or missing: the track's smoothed value of at most
+    depth.DEPTH_HOLD_SEC ago) or SOURCE_MONOCULAR (face_position); ``reason`` why a face has
+    no depth (None with depth), ``pixels`` the depth pixels behind it.
+    """
+
+    position: Tuple[float, float, float]
+    sigma: Tuple[float, float, float]
+    source: str
+    reason: Optional[str] = None
+    pixels: int = 0
+
+    def __post_init__(self):
+        """Positions are finite and in front of the camera; sigmas are positive."""
+        if len(self.position) != 3 or not all(math.isfinite(v) for v in self.position) \
+                or self.position[2] <= 0.0:
+            raise ValueError(f'position must be finite with z > 0, got {self.position}')
+        if len(self.sigma) != 3 or not all(math.isfinite(s) and s > 0 for s in self.sigma):
+            raise ValueError(f'sigma must be three positive numbers, got {self.sigma}')
+        if self.source not in (SOURCE_DEPTH, SOURCE_HELD, SOURCE_MONOCULAR):
+            raise ValueError(f'unknown source {self.source!r}')
+
+    @property
+    def distance(self) -> float:
+        """Return the Euclidean distance from the camera (m)."""
+        return float(math.sqrt(sum(v * v for v in self.position)))
+
+    @property
+    def from_depth(self) -> bool:
+        """Whether the position comes from the depth image (measured or held)."""
+        return self.source != SOURCE_MONOCULAR
+
+
+def distance_note(position: Optional[FacePosition]) -> str:
+    """
+    Return the distance text of the annotated image: ``2.31 m`` from depth, ``~2.3 m`` monocular.
+
+    The Euclidean distance from the camera; empty without a position.
+    """
+    if position is None:
+        return ''
+    if position.from_depth:
+        return f'{position.distance:.2f} m'
+    return f'~{position.distance:.1f} m'

@@ -37,6 +37,7 @@ another; guard it with a lock if several threads must share it).
 import base64
 from contextlib import contextmanager
 from dataclasses import dataclass
+import fcntl
 import json
 import math
 import os
@@ -210,6 +211,20 @@ class Gallery:
         else:
             self._create_file()
         try:
+            # Openers take turns (an flock, apart from SQLite's own fcntl locks): two nodes
+            # started together on a new file raced to initialise it, and one got "database is
+            # locked" or saw a half-made gallery (test_gallery's concurrent openers).
+            lock = os.open(self.path, os.O_RDONLY)
+        except OSError as e:
+            raise self._error('cannot read', e.strerror) from e
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return self._connect(create)
+        finally:
+            os.close(lock)
+
+    def _connect(self, create):
+        try:
             connection = sqlite3.connect(f'{self.path.resolve().as_uri()}?mode=rw', uri=True,
                                          timeout=BUSY_TIMEOUT, isolation_level=None,
                                          check_same_thread=False)
@@ -271,9 +286,16 @@ class Gallery:
             os.close(fd)
 
     def _check_or_initialise(self, connection, create):
-        application_id = connection.execute('PRAGMA application_id').fetchone()[0]
-        tables = {row[0] for row in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        # One read transaction: both from the same snapshot. Read apart, a gallery that
+        # another node (a second camera) initialised in between looked like a foreign SQLite
+        # file (application_id still 0, the tables already there) and was refused.
+        connection.execute('BEGIN')
+        try:
+            application_id = connection.execute('PRAGMA application_id').fetchone()[0]
+            tables = {row[0] for row in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            connection.execute('COMMIT')
         if application_id == 0 and not tables - {'sqlite_sequence'}:
             if not create:
                 raise self._error('empty file, not a facesense_ros face gallery')

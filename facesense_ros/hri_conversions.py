@@ -163,10 +163,18 @@ def intrinsics_from_k(k: Sequence[float]) -> Optional[Intrinsics]:
 
 
 def face_transform(face: Face, header, child_frame: str,
-                   intrinsics: Intrinsics) -> TransformStamped:
-    """Return the face_<id> transform: parent = header.frame_id, REP-155's face frame."""
-    position = face_geometry.face_position(face.box, face.landmarks, face.head_pose,
-                                           intrinsics)
+                   intrinsics: Optional[Intrinsics] = None) -> TransformStamped:
+    """
+    Return the face_<id> transform: parent = header.frame_id, REP-155's face frame.
+
+    Its origin is the face's ``position`` attribute (the node sets it: from depth when there
+    is one) or, without, face_geometry's monocular estimate through ``intrinsics``.
+    """
+    if face.position is not None:
+        position = face.position.position
+    else:
+        position = face_geometry.face_position(face.box, face.landmarks, face.head_pose,
+                                               intrinsics)
     qx, qy, qz, qw = face_geometry.face_quaternion(face.head_pose)
     msg = TransformStamped(header=header, child_frame_id=child_frame)
     t = msg.transform.translation
@@ -186,9 +194,9 @@ def gaze_transform(header, face_frame: str, gaze_frame: str) -> TransformStamped
     return msg
 
 
-def face_transforms(face: Face, header, face_id: str,
-                    intrinsics: Intrinsics) -> Tuple[TransformStamped, TransformStamped]:
-    """Return the face_<id> and gaze_<id> transforms of one face."""
+def face_transforms(face: Face, header, face_id: str, intrinsics: Optional[Intrinsics] = None
+                    ) -> Tuple[TransformStamped, TransformStamped]:
+    """Return the face_<id> and gaze_<id> transforms of one face (origin: face_transform)."""
     face_frame = FACE_FRAME_PREFIX + face_id
     return (face_transform(face, header, face_frame, intrinsics),
             gaze_transform(header, face_frame, GAZE_FRAME_PREFIX + face_id))

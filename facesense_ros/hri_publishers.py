@@ -88,8 +88,7 @@ class HriPublishers:
     A node's REP-155 output; call :meth:`publish` once per processed frame.
 
     Face ids are ``<node name>_<token>_<track id>`` (hri_conversions.face_id_prefix). Not
-    thread-safe except :meth:`set_camera_info`, which the camera_info callback may call while
-    the worker publishes.
+    thread-safe.
 
     :meth:`publish` runs on the node's worker thread, but a retired face's publishers are
     destroyed on the executor's thread (a guard condition's callback): destroyed from the
@@ -105,16 +104,10 @@ class HriPublishers:
         self._faces: Dict[int, FacePublishers] = {}
         self._tracked_pub = node.create_publisher(IdsList, f'{FACES_NS}/tracked', HRI_QOS)
         self._tf_pub = node.create_publisher(TFMessage, '/tf', TF_QOS)
-        self._intrinsics = None
         # Publishers of retired faces, waiting for the executor's thread to destroy them.
         self._retired: list = []
         self._retired_lock = threading.Lock()
         self._reaper = node.create_guard_condition(self._destroy_retired)
-
-    def set_camera_info(self, msg):
-        """Use this sensor_msgs/CameraInfo's intrinsics for /tf from now on."""
-        # One reference assignment: atomic for the worker thread reading it.
-        self._intrinsics = hc.intrinsics_from_k(msg.k)
 
     @property
     def face_ids(self) -> List[str]:
@@ -128,7 +121,9 @@ class HriPublishers:
 
         ``faces`` are the frame's (tracked, smoothed) faces; ``alive_ids`` the track ids the
         tracker keeps, including faces missed in this frame but not timed out: they stay in
-        /humans/faces/tracked, without per-face messages for this frame.
+        /humans/faces/tracked, without per-face messages for this frame. A face's face_<id>
+        transform sits at its ``position`` (the node sets it once camera_info arrived: from
+        depth, or the monocular estimate); a face without one has no transform.
         """
         alive = set(alive_ids) | {f.track_id for f in faces}
         retired = [self._faces.pop(t).take() for t in list(self._faces) if t not in alive]
@@ -143,14 +138,14 @@ class HriPublishers:
             header, [self._faces[t].face_id for t in sorted(self._faces)]))
         for face in faces:
             self._faces[face.track_id].publish(frame_bgr, face, header)
-        intrinsics = self._intrinsics
-        # No intrinsics, no position; no frame_id, no parent for the transform.
-        if (intrinsics is None or not header.frame_id or not faces
+        # No camera_info, no position; no frame_id, no parent for the transform.
+        located = [face for face in faces if face.position is not None]
+        if (not located or not header.frame_id
                 or self._tf_pub.get_subscription_count() == 0):
             return
         self._tf_pub.publish(hc.tf_message(
-            t for face in faces for t in hc.face_transforms(
-                face, header, self._faces[face.track_id].face_id, intrinsics)))
+            t for face in located for t in hc.face_transforms(
+                face, header, self._faces[face.track_id].face_id)))
 
     def _destroy_retired(self):
         with self._retired_lock:

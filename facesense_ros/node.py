@@ -43,6 +43,7 @@ from facesense_ros.config import (check_parameter, PARAMETERS, PipelineConfig, r
                                   TrackingConfig)
 from facesense_ros.conversions import (bgr_to_image_msg, compressed_msg_to_bgr,
                                        faces_to_detections, image_msg_to_bgr, label_info)
+from facesense_ros.depth_input import DepthInput
 from facesense_ros.drawing import annotate
 from facesense_ros.encodings import ImageFormatError, OversizedImageError
 from facesense_ros.handoff import LatestWorker
@@ -65,7 +66,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
-from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
 from std_srvs.srv import SetBool
 from vision_msgs.msg import Detection2DArray, LabelInfo
@@ -90,8 +91,6 @@ IMAGE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
 LABEL_INFO_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
 DIAGNOSTICS_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
-# Only the newest intrinsics matter; best effort also matches usb_cam's reliable publisher.
-CAMERA_INFO_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
 # Bad input tends to repeat every frame: say so at most this often.
 WARN_THROTTLE_SEC = 5.0
 # How long deactivation waits for a worker to finish the frame in hand.
@@ -202,6 +201,7 @@ class FaceSenseNode(LifecycleNode):
         self._pipeline_config = self._tracking_config = None
         self._pipeline = self._perception = None
         self._identity = None
+        self._depth = None
         self._input_reliability = None
         self._input_topic_name = ''
         self._outputs = {}
@@ -238,6 +238,7 @@ class FaceSenseNode(LifecycleNode):
         self._start_workers()
         if self._user_enabled:
             self._subscribe()
+            self._depth.start()
         if self._input_reliability.auto:
             self._publishers_timer = self.create_timer(PUBLISHER_CHECK_PERIOD,
                                                        self._check_publishers)
@@ -300,6 +301,7 @@ class FaceSenseNode(LifecycleNode):
         self._compressed = node_values['input_transport'] == 'compressed'
         self._input_depth = node_values['qos_depth']
         self._input_reliability = InputReliability(node_values['reliability'])
+        self._reliability = node_values['reliability']
         # Read by the worker once per frame, replaced whole by a live change: no lock needed.
         self._max_input_pixels = node_values['max_input_pixels']
         self._hri_wanted = node_values['hri']
@@ -361,6 +363,7 @@ class FaceSenseNode(LifecycleNode):
                                  != self._pipeline_config.confidence_threshold)
             self._pipeline_config, self._tracking_config = pipeline_config, tracking_config
             self._values = values
+        self._depth.update(tracking_config)
         if new_pipeline is not None:
             self.get_logger().info(f'models reloaded: {", ".join(self._model_files())}')
         if threshold_changed:
@@ -405,6 +408,9 @@ class FaceSenseNode(LifecycleNode):
         elif self._hri is not None:
             self.get_logger().info(f'REP-155 face ids now {self._hri.prefix}_<track id>')
         self._identity.start(self._hri)
+        # camera_info, depth/image_raw (while active) and faces/detections_3d (depth_input.py).
+        self._depth = DepthInput(self, self._tracking_config, lambda: self._max_input_pixels,
+                                 self._reliability)
 
     def _start_hri(self, enabled: bool):
         if not enabled:
@@ -414,8 +420,6 @@ class FaceSenseNode(LifecycleNode):
                                       'hri_msgs and tf2_msgs for it')
             return None
         hri = HriPublishers(self)
-        self._camera_info_sub = self.create_subscription(CameraInfo, 'camera_info',
-                                                         hri.set_camera_info, CAMERA_INFO_QOS)
         self.get_logger().info(f'REP-155 on /humans/faces: face ids {hri.prefix}_<track id>')
         return hri
 
@@ -427,6 +431,8 @@ class FaceSenseNode(LifecycleNode):
             self._hri.restart()
         if self._identity is not None:
             self._identity.close()
+        if self._depth is not None:
+            self._depth.close()
         self._reset_configuration()
         self._release_models()
 
@@ -488,8 +494,10 @@ class FaceSenseNode(LifecycleNode):
         if changed and self.lifecycle_state == 'active':
             if request.data:
                 self._subscribe()
+                self._depth.start()
             else:
                 self._unsubscribe()
+                self._depth.stop()
                 self._frames.clear()
         response.success = True
         word = 'enabled' if request.data else 'paused'
@@ -520,6 +528,8 @@ class FaceSenseNode(LifecycleNode):
             if worker is not None:
                 worker.stop(WORKER_JOIN_TIMEOUT_SEC)
         self._frames = self._annotations = None
+        if self._depth is not None:
+            self._depth.stop()
 
     def _process(self, msg):
         """One frame: convert, perceive, publish (the worker thread's steps)."""
@@ -531,6 +541,7 @@ class FaceSenseNode(LifecycleNode):
         result = self._perceive(frame, msg.header)
         if result is None:
             return
+        self._locate(msg.header, frame, result)
         processed = time.perf_counter()
         faces, timings = self._publish_outputs(msg.header, frame, result)
         self._stats.frame_done(len(faces), {
@@ -570,6 +581,7 @@ class FaceSenseNode(LifecycleNode):
                     'lost_boxes': list(perception.lost_boxes),
                     'alive_ids': perception.active_ids,
                     'tracking': self._tracking_config,
+                    'stamp': stamp,
                 }
         except (RuntimeError, ValueError) as e:
             # OpenVINO reports inference failures as RuntimeError: skip the frame, go on.
@@ -577,13 +589,29 @@ class FaceSenseNode(LifecycleNode):
             self.get_logger().error(f'frame failed: {e}', throttle_duration_sec=WARN_THROTTLE_SEC)
             return None
 
+    def _locate(self, header, frame, result):
+        """Set every face's position (depth or monocular) and build faces/detections_3d."""
+        tracking = result['tracking']
+        try:
+            intrinsics, result['faces'] = self._depth.locate(
+                header, (frame.shape[1], frame.shape[0]), result['faces'], result['stamp'])
+        except ValueError as e:
+            # Not expected (depth.py turns bad input into reasons): the frame keeps its 2D
+            # results and REP-155 output, without positions.
+            intrinsics = None
+            self.get_logger().error(f'3D positions failed: {e}',
+                                    throttle_duration_sec=WARN_THROTTLE_SEC)
+        limits = (tracking.attention_yaw, tracking.attention_pitch)
+        result['detections_3d'] = self._depth.message(header, result['faces'], intrinsics, limits)
+
     def _publish_outputs(self, header, frame, result):
-        """Publish detections, REP-155 and (if watched) the annotated image of one frame."""
+        """Publish detections (2D, 3D), REP-155 and (if watched) the annotated image."""
         faces, tracking = result['faces'], result['tracking']
         attention_limits = (tracking.attention_yaw, tracking.attention_pitch)
         self._frame_id = header.frame_id
         self._outputs['detections'].publish(
             faces_to_detections(faces, header, attention_limits))
+        self._depth.publish(result['detections_3d'])
         if self._hri is not None:
             self._hri.publish(header, frame, faces, result['alive_ids'])
         self._identity.after_frame(faces, result['alive_ids'])
@@ -625,6 +653,8 @@ class FaceSenseNode(LifecycleNode):
                                   hardware_id=state.device, level=getattr(DiagnosticStatus,
                                                                           level),
                                   message=message)
+        if self._depth is not None:
+            values = list(values) + list(self._depth.diagnostics_values().items())
         status.values = [KeyValue(key=k, value=v) for k, v in values]
         msg = DiagnosticArray(status=[status])
         msg.header.stamp = self.get_clock().now().to_msg()

@@ -48,8 +48,12 @@ def main():
     parser.add_argument('--seconds', type=float, default=60.0)
     args = parser.parse_args()
     rclpy.init()
-    node = Echo()
-    node.create_timer(args.seconds, lambda: rclpy.try_shutdown())
+    spin_for(Echo(), args.seconds)
+
+
+def spin_for(node, seconds: float):
+    """Spin ``node`` until SIGINT, SIGTERM or ``seconds``; then destroy it and shut down."""
+    node.create_timer(seconds, lambda: rclpy.try_shutdown())
     try:
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):

@@ -288,6 +288,23 @@ def nodes_running(tester: RosTester, model_dir: Path,
             process.stop()
 
 
+def type_hashes(msg_types: Iterable, node_name: str) -> List[str]:
+    """Return the RIHS01 type hash of each message type, as rmw reports it for a publisher."""
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    node = Node(node_name, context=context)
+    try:
+        hashes = []
+        for index, msg_type in enumerate(msg_types):
+            node.create_publisher(msg_type, f'{node_name}_{index}', 1)
+            infos = node.get_publishers_info_by_topic(f'/{node_name}_{index}')
+            hashes.append(','.join(str(i.topic_type_hash) for i in infos))
+        return hashes
+    finally:
+        node.destroy_node()
+        rclpy.shutdown(context=context)
+
+
 def error_lines(output: str) -> List[str]:
     """Return the lines of a process's output that ROS logged at ERROR level."""
     return [line for line in output.splitlines() if '[ERROR]' in line]

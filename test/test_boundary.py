@@ -21,13 +21,14 @@ import sys
 
 PACKAGE = Path(__file__).resolve().parents[1] / 'facesense_ros'
 # The modules below the boundary (docs/architecture.md): no rclpy, no message package.
-CORE = ('__init__', 'attributes', 'config', 'drawing', 'encodings', 'face', 'face_geometry',
-        'faces_cli', 'fastdds_profile', 'gallery', 'handoff', 'identity', 'image_header',
-        'model_store', 'models', 'param_spec', 'perception', 'pipeline', 'sample_frames', 'stats',
-        'stop_signals', 'tracking')
+CORE = ('__init__', 'attributes', 'config', 'depth', 'depth_scenes', 'drawing', 'encodings',
+        'face', 'face_geometry', 'faces_cli', 'fastdds_profile', 'gallery', 'handoff',
+        'identity', 'image_header', 'model_store', 'models', 'param_spec', 'perception',
+        'pipeline', 'sample_frames', 'stats', 'stop_signals', 'tracking')
 # The modules above it, which may import ROS.
-ROS_SIDE = ('conversions', 'face_listener', 'hri_conversions', 'hri_publishers',
-            'identity_ros', 'image_source', 'input_qos', 'node', 'ros_parameters', 'scripts')
+ROS_SIDE = ('conversions', 'depth_conversions', 'depth_input', 'face_listener',
+            'hri_conversions', 'hri_publishers', 'identity_ros', 'image_source', 'input_qos',
+            'node', 'ros_parameters', 'scripts')
 # Blocked by name (sys.modules[name] = None makes every import of it fail) and, for any other
 # message or ROS client package, by the shape of its name.
 BLOCKED = ('rclpy', 'rcl_interfaces', 'builtin_interfaces', 'std_msgs', 'sensor_msgs',

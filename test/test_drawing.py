@@ -16,6 +16,7 @@
 
 from facesense_ros import attributes, drawing, sample_frames
 from facesense_ros.face import Face
+from facesense_ros.face_geometry import FacePosition, SOURCE_DEPTH, SOURCE_MONOCULAR
 import numpy as np
 import pytest
 
@@ -65,6 +66,27 @@ def test_format_label_leaves_out_unknown_parts():
     assert drawing.format_label(_face(box, emotion=(0.0, 0.0, 0.0, 0.0, 1.0))) == 'anger'
     assert drawing.format_label(_face(box, track_id=0)) == '#0'
     assert drawing.format_label(_face(box)) == ''
+    # The position attribute (the node's 3D position) ends the label with its distance.
+    position = FacePosition((0.5, 0.0, 2.256), (0.01, 0.01, 0.01), SOURCE_DEPTH)
+    assert drawing.format_label(full.with_attributes(position=position)) == \
+        '#3 F 34 happy 2.31 m'
+
+
+def test_distance_widens_the_label_and_is_drawn_there_only():
+    image = np.full((240, 320, 3), 128, np.uint8)
+    face = _face((100.0, 100.0, 180.0, 200.0), track_id=3)
+    located = face.with_attributes(position=FacePosition((0.0, 0.0, 2.31), (0.01, 0.01, 0.3),
+                                                         SOURCE_MONOCULAR))
+    plain = drawing.annotate(image, [face])
+    noted = drawing.annotate(image, [located])
+    x0, y0, x1, y1 = drawing.label_rect(located, image.shape)
+    assert x1 - x0 > drawing.label_rect(face, image.shape)[2] - x0
+    assert not np.array_equal(plain[y0:y1, x0:x1], noted[y0:y1, x0:x1])
+    # Outside the box and the label, nothing changes.
+    outside = np.ones(image.shape[:2], bool)
+    outside[y0:y1, x0:x1] = False
+    outside[100:200, 100:180] = False
+    assert np.array_equal(noted[outside], image[outside])
 
 
 def test_annotate_draws_inside_boxes_and_labels_only():

@@ -248,6 +248,34 @@ def test_two_handles_share_one_file_and_see_changes(tmp_path):
         assert one.match(ann[1]) is None
 
 
+# Processes that open one new gallery at the same moment, and how many times: two cameras'
+# nodes started together by one launch file. Before openers took turns, test_identity_node's
+# two-camera start once refused the file as "not a face gallery", and this test failed in its
+# second round with "database is locked".
+CONCURRENT_OPENERS = 3
+CONCURRENT_ROUNDS = 6
+
+
+def test_nodes_creating_one_gallery_together_all_open_it(tmp_path):
+    opener = textwrap.dedent("""
+        import sys, time
+        from facesense_ros.gallery import Gallery
+        while time.time() < float(sys.argv[2]):
+            pass
+        Gallery(sys.argv[1]).close()
+    """)
+    for round_ in range(CONCURRENT_ROUNDS):
+        path = tmp_path / f'round{round_}' / 'faces.db'
+        start = time.time() + 1.5
+        processes = [subprocess.Popen([sys.executable, '-c', opener, str(path), str(start)],
+                                      stderr=subprocess.PIPE, text=True)
+                     for _ in range(CONCURRENT_OPENERS)]
+        errors = [p.communicate(timeout=60)[1] for p in processes]
+        assert [p.returncode for p in processes] == [0] * CONCURRENT_OPENERS, errors
+        with Gallery(path, create=False) as gallery:
+            assert gallery.persons() == []
+
+
 def test_incremental_reload_equals_a_fresh_load(tmp_path):
     rng = np.random.default_rng(13)
     path = tmp_path / 'faces.db'

@@ -54,8 +54,10 @@ FRAME_STEP = 0.1
 # frames, and face frames follow face frames); 8 s = 120 face frames, of which at least this
 # many must each have started two new tracks.
 CHURN_FPS = 30.0
-CHURN_SECONDS = 8.0
+# Face frames the churn must go through; the node takes as long as the machine lets it (on a
+# loaded 2-core machine 8 s gave 31 to 50 of them), within CHURN_TIMEOUT.
 CHURN_MIN_FACE_FRAMES = 50
+CHURN_TIMEOUT = 120.0
 
 
 @pytest.fixture(scope='module')
@@ -349,6 +351,10 @@ def test_face_ids_name_their_node_in_the_log(nodes):
     assert 'REP-155' not in nodes['/hri_off'].output()
 
 
+def _churn_ids(tracked):
+    return {i for msg in list(tracked) if msg.header.frame_id == 'churn' for i in msg.ids}
+
+
 def test_face_churn_keeps_the_node_alive(tester, model_dir, tmp_path):
     """
     Faces appearing and leaving every frame: 12 publishers created and destroyed a face frame.
@@ -370,13 +376,14 @@ def test_face_churn_keeps_the_node_alive(tester, model_dir, tmp_path):
         source = rosutil.start('image_source', namespace='/hri_churn', params={
             'source': str(folder), 'fps': CHURN_FPS, 'frame_id': 'churn'})
         try:
-            tester.spin_for(CHURN_SECONDS)
+            tester.spin_until(lambda: len(_churn_ids(tracked)) >= 2 * CHURN_MIN_FACE_FRAMES,
+                              CHURN_TIMEOUT)
         finally:
             assert source.stop() == 0, source.output()
         process = running['/hri_churn']
         assert process.running(), process.output()
         assert 'Traceback' not in process.output(), process.output()
-    ids = {i for msg in tracked if msg.header.frame_id == 'churn' for i in msg.ids}
+    ids = _churn_ids(tracked)
     tester.node.destroy_subscription(tracked.subscription)
     # Every face frame after an empty one starts two new tracks.
     assert len(ids) >= 2 * CHURN_MIN_FACE_FRAMES, len(ids)

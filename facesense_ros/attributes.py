@@ -394,6 +394,11 @@ MODELS_BY_KEY: Dict[str, ModelSpec] = {m.key: m for m in MODELS}
 IDENTITY_CLASS = 'identity:person'
 PERSON_ID_CLASS = 'identity:person_id'
 IDENTITY_CLASSES = (IDENTITY_CLASS, PERSON_ID_CLASS)
+# A named person's face also carries the class ``identity:name:<name>`` (score: the identity
+# confidence). Names are not a fixed set, so these classes are not in conversions.CLASSES: the
+# node appends one per named gallery person to its LabelInfo and republishes it when the names
+# change (conversions.label_info).
+NAME_CLASS_PREFIX = 'identity:name:'
 # The person id travels as a score in [0, 1) like age: id / 2**32. Dividing by a power of two
 # is exact in float64, so the decoder gets the integer back for every id < 2**32.
 PERSON_ID_SCALE = float(2 ** 32)
@@ -410,12 +415,27 @@ def _validate_identity(identity):
                      f'got {identity!r}')
 
 
+def name_class(name: str) -> str:
+    """Return the Detection2D class of a person's name: ``identity:name:<name>``."""
+    return NAME_CLASS_PREFIX + name
+
+
+def _encode_identity(face, _):
+    identity = face.identity
+    hypotheses = [Hypothesis(IDENTITY_CLASS, identity.confidence),
+                  Hypothesis(PERSON_ID_CLASS, identity.person_id / PERSON_ID_SCALE)]
+    if identity.name:
+        hypotheses.append(Hypothesis(name_class(identity.name), identity.confidence))
+    return hypotheses
+
+
 def _decode_identity(hypotheses):
     if not all(c in hypotheses for c in IDENTITY_CLASSES):
         return None
-    # The name is not in the message (LabelInfo names a fixed set of classes): None.
-    return Identity(int(round(hypotheses[PERSON_ID_CLASS].score * PERSON_ID_SCALE)), None,
-                    min(1.0, max(0.0, hypotheses[IDENTITY_CLASS].score)))
+    name = next((c[len(NAME_CLASS_PREFIX):] for c in hypotheses
+                 if c.startswith(NAME_CLASS_PREFIX)), None)
+    return Identity(int(round(hypotheses[PERSON_ID_CLASS].score * PERSON_ID_SCALE)),
+                    name or None, min(1.0, max(0.0, hypotheses[IDENTITY_CLASS].score)))
 
 
 # Every attribute, in the order of the image label and of Face.describe(); new ones go last
@@ -484,9 +504,7 @@ ATTRIBUTES = (
         # Decided per track by identity.py; the tracker must not hold or blend it.
         smoothing=None,
         classes=IDENTITY_CLASSES,
-        encode=lambda face, _: [
-            Hypothesis(IDENTITY_CLASS, face.identity.confidence),
-            Hypothesis(PERSON_ID_CLASS, face.identity.person_id / PERSON_ID_SCALE)],
+        encode=_encode_identity,
         decode=_decode_identity,
         label=lambda face: face.identity.label,
         describe=lambda face, _: (f'person={face.identity.person_id}'

@@ -27,6 +27,8 @@ The Detection2D convention (docs/interfaces.md):
   scores how frontal the face is (attributes.attention_score; >= 0.5: looking at the camera).
 * With landmarks: ``landmark:<name>`` per point of LANDMARK_NAMES, ``pose.pose.position`` = the
   point in pixels (z 0), score 1 (the model gives no confidence).
+* With identity: ``identity:person`` (confidence), ``identity:person_id`` (id / 2**32) and, for
+  a named person, ``identity:name:<name>`` (confidence); label_info lists the gallery's names.
   An attribute that was not computed has no hypotheses at all. Hypotheses come in class_id
   order (CLASSES); each attribute's are encoded and decoded by its declaration in
   attributes.ATTRIBUTES, and the decoder returns FaceRecord, a face.Face.
@@ -34,12 +36,12 @@ The Detection2D convention (docs/interfaces.md):
 
 from dataclasses import dataclass, field, fields
 import threading
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from facesense_ros.attributes import (AGE_CLASS, ATTENTION_CLASS, ATTRIBUTES,
                                       DEFAULT_ATTENTION_LIMITS, EMOTION_CLASSES, FACE_CLASS,
                                       GENDER_CLASSES, Hypothesis, LANDMARK_CLASSES,
-                                      LOOKING_SCORE)
+                                      LOOKING_SCORE, name_class)
 from facesense_ros.encodings import (check_size, DEFAULT_MAX_INPUT_PIXELS, ImageFormatError,
                                      jpeg_to_bgr, to_bgr)
 from facesense_ros.face import Face
@@ -57,6 +59,8 @@ CLASSES = _FIRST_CLASSES + tuple(c for a in ATTRIBUTES for c in a.classes
                                  if c not in _FIRST_CLASSES)
 # The attributes that emit hypotheses, in the order of their first class in CLASSES: a
 # Detection2D's results come in class_id order.
+# VisionClass.class_id is a uint16.
+MAX_CLASS_IDS = 2 ** 16
 _ENCODED = tuple(sorted((a for a in ATTRIBUTES if a.encode is not None),
                         key=lambda a: CLASSES.index(a.classes[0])))
 _ORIENTED = tuple(a for a in ATTRIBUTES if a.orientation is not None)
@@ -190,10 +194,17 @@ def faces_to_detections(faces: Sequence[Face], header,
     return msg
 
 
-def label_info(header, threshold: float) -> LabelInfo:
-    """Return the LabelInfo that names every class id a Detection2D of ours may carry."""
+def label_info(header, threshold: float, names: Iterable[str] = ()) -> LabelInfo:
+    """
+    Return the LabelInfo that names every class id a Detection2D of ours may carry.
+
+    ``names`` are the gallery's person names (identity on): each adds ``identity:name:<name>``
+    after CLASSES, in sorted order, as far as VisionClass's uint16 class_id reaches.
+    """
     msg = LabelInfo(header=header, threshold=float(threshold))
-    msg.class_map = [VisionClass(class_id=i, class_name=name) for i, name in enumerate(CLASSES)]
+    named = tuple(name_class(n) for n in sorted(set(names)))
+    classes = CLASSES + named[:MAX_CLASS_IDS - len(CLASSES)]
+    msg.class_map = [VisionClass(class_id=i, class_name=name) for i, name in enumerate(classes)]
     return msg
 
 

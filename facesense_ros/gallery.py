@@ -45,7 +45,7 @@ from pathlib import Path
 import sqlite3
 import tempfile
 import time
-from typing import List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -456,6 +456,10 @@ class Gallery:
         self._names = names
         self._generation = generation
         self._stale = False
+
+    def names(self) -> Tuple[str, ...]:
+        """Return the distinct names of the persons, sorted, as of the last load (no file read)."""
+        return tuple(sorted(set(self._names.values())))
 
     def match(self, embedding, min_similarity: Optional[float] = None,
               exact: bool = False) -> Optional[Match]:

@@ -77,6 +77,8 @@ class NodeIdentity:
         # track id -> (person id, confidence, when last published)
         self._published: Dict[int, Tuple[int, float, float]] = {}
         self._last_refresh = self._last_purge = time.monotonic()
+        # The names last handed out by names_changed(): the node's LabelInfo carries them.
+        self.names: Tuple[str, ...] = ()
         if not values['identity']:
             return
         if not values['tracking']:
@@ -84,6 +86,7 @@ class NodeIdentity:
                              'identified per track)')
         self.gallery = open_gallery(values['identity_database'])
         self._purge(values['identity_retention_days'])
+        self.names = self.gallery.names()
         node.get_logger().info(f'identity on: face gallery {self.gallery.path}')
 
     def start(self, hri) -> None:
@@ -97,6 +100,16 @@ class NodeIdentity:
     def _purge(self, days: float) -> None:
         if days > 0:
             self.gallery.purge_unnamed(days)
+
+    def names_changed(self) -> bool:
+        """Whether the gallery's names changed since the last call (``names`` is then new)."""
+        if self.gallery is None:
+            return False
+        names = self.gallery.names()
+        if names == self.names:
+            return False
+        self.names = names
+        return True
 
     def after_frame(self, faces: Sequence[Face], alive_ids: Sequence[int]) -> None:
         """Publish the frame's matches and withdrawals; refresh and purge when due."""

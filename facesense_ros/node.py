@@ -609,6 +609,9 @@ class FaceSenseNode(LifecycleNode):
         faces, tracking = result['faces'], result['tracking']
         attention_limits = (tracking.attention_yaw, tracking.attention_pitch)
         self._frame_id = header.frame_id
+        if self._identity.names_changed():
+            # Before the first detection that carries a new identity:name:<name> class.
+            self._publish_label_info()
         self._outputs['detections'].publish(
             faces_to_detections(faces, header, attention_limits))
         self._depth.publish(result['detections_3d'])
@@ -636,7 +639,7 @@ class FaceSenseNode(LifecycleNode):
         header = Header(stamp=self.get_clock().now().to_msg(),
                         frame_id=getattr(self, '_frame_id', ''))
         self._outputs['label_info'].publish(
-            label_info(header, self._pipeline_config.confidence_threshold))
+            label_info(header, self._pipeline_config.confidence_threshold, self._identity.names))
 
     def _publish_diagnostics(self):
         seconds, window, totals = self._stats.take_window()

@@ -19,7 +19,7 @@ import re
 
 import cv2
 from facesense_ros import conversions, face_geometry
-from facesense_ros.conversions import (bgr_to_image_msg, compressed_msg_to_bgr,
+from facesense_ros.conversions import (bgr_to_image_msg, CLASSES, compressed_msg_to_bgr,
                                        detections_to_records, faces_to_detections,
                                        image_msg_to_bgr, label_info)
 from facesense_ros.encodings import from_bgr, ImageFormatError, SUPPORTED_ENCODINGS, to_bgr
@@ -157,9 +157,10 @@ def test_records_decode_head_pose_landmarks_and_attention():
     assert record.landmarks == LANDMARKS
     assert record.attention == pytest.approx(1.0 / 3.25) and record.looking is False
     assert record.describe() == ('id=7 yaw/pitch/roll=30/-12/8 looking=no(0.31) landmarks=5 '
-                                 'person=17 identity_confidence=0.80')
-    # The person id and confidence come back; the name does not travel (docs/interfaces.md).
-    assert record.identity == Identity(17, None, 0.8)
+                                 'person=17(Ada) identity_confidence=0.80')
+    # The person id, the name (class identity:name:Ada) and the confidence come back.
+    assert record.identity == Identity(17, 'Ada', 0.8)
+    assert record.labels['identity:name:Ada'] == pytest.approx(0.8)
     back = record.to_face()
     assert back.head_pose == pytest.approx(HEAD_POSE) and back.landmarks == LANDMARKS
     assert all(r.head_pose is None and r.landmarks is None and r.attention is None
@@ -174,15 +175,30 @@ def test_no_faces_gives_an_empty_array_with_the_header():
 
 
 def test_label_info_names_every_class():
-    msg = label_info(_header(), 0.35)
+    msg = label_info(_header(), 0.35, names=['Ada'])
     assert msg.threshold == pytest.approx(0.35)
     names = [c.class_name for c in msg.class_map]
     ids = [c.class_id for c in msg.class_map]
     assert len(set(ids)) == len(ids) and all(0 <= i < 65536 for i in ids)
-    # Every class a detection can carry is named, and nothing else.
+    # Every class a detection can carry is named, and nothing else: the fixed classes first,
+    # then one per gallery name.
     classes = {r.hypothesis.class_id for d in faces_to_detections(_faces(), _header()).detections
                for r in d.results}
     assert set(names) == classes
+    assert names[:len(CLASSES)] == list(CLASSES) and names[-1] == 'identity:name:Ada'
+
+
+def test_label_info_names_sorted_once_and_within_uint16():
+    msg = label_info(_header(), 0.5, names=['Zoe', 'Ada', 'Zoe', 'Jean-Luc: the captain'])
+    assert [c.class_name for c in msg.class_map][len(CLASSES):] == [
+        'identity:name:Ada', 'identity:name:Jean-Luc: the captain', 'identity:name:Zoe']
+    # A name with the prefix's separator in it decodes whole.
+    face = Face(0.0, 0.0, 50.0, 50.0, 0.9, track_id=1,
+                identity=Identity(4, 'Jean-Luc: the captain', 0.7))
+    record = detections_to_records(faces_to_detections([face], _header()))[0]
+    assert record.identity == Identity(4, 'Jean-Luc: the captain', 0.7)
+    crowd = label_info(_header(), 0.5, names=[f'p{i:05d}' for i in range(70000)])
+    assert len(crowd.class_map) == 65536 and crowd.class_map[-1].class_id == 65535
 
 
 def test_image_message_round_trip():

@@ -150,8 +150,9 @@ def test_identity_record_is_validated_and_travels_in_detections():
         face = Face(1.0, 2.0, 30.0, 40.0, 0.9, track_id=4,
                     identity=Identity(person_id, 'Ada', 0.75))
         record = detection_to_face_record(face_to_detection(face, Header()))
-        assert record.identity == Identity(person_id, None, 0.75)
+        assert record.identity == Identity(person_id, 'Ada', 0.75)
         labels = record.labels
+        assert labels['identity:name:Ada'] == labels['identity:person'] == 0.75
         assert 0.0 <= labels['identity:person_id'] < 1.0
         assert labels['identity:person_id'] * PERSON_ID_SCALE == person_id
 

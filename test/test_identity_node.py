@@ -23,13 +23,16 @@ photos; the nodes run as `ros2 run` starts them (config/facesense.yaml) with ide
 import os
 from pathlib import Path
 
+import command_line
 import cv2
 from facesense_ros.conversions import detections_to_records
+from facesense_ros.identity import Identity
 from facesense_ros.sample_frames import compose_frame, cut_face, paste_face
 from hri_msgs.msg import IdsList, IdsMatch
 import pytest
 import rosutil
 from rosutil import Sender
+from vision_msgs.msg import LabelInfo
 
 tester = rosutil.module_tester('identity_test')
 IDENTITIES = Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'identities'
@@ -121,6 +124,36 @@ def test_two_cameras_share_one_gallery_and_a_consumer_reads_the_matches(
     withdrawn = [m for m in matches[before:] if m.confidence == 0.0]
     assert {m.id2 for m in withdrawn} == {str(obama_id), str(biden_id)}
     assert all(m.id1.startswith('cam_b_facesense') for m in withdrawn)
+
+
+def test_a_name_given_with_the_cli_reaches_detections_and_label_info(
+        tester, nodes, people, database):
+    """`ros2 run facesense_ros facesense_faces name` while both nodes run: the name travels."""
+    labels = tester.collect(LabelInfo, '/cam_a/faces/label_info', rosutil.LATCHED)
+    cam_a = Sender(tester, '/cam_a')
+    for _ in range(FRAMES):
+        _, answer = cam_a.send(_frame(people, ('kit', (320, 240))))
+    (identity,) = _identities(answer)
+    assert identity is not None and identity.name is None, identity
+    done = command_line.run(f'ros2 run facesense_ros facesense_faces --database {database} '
+                            f'name {identity.person_id} "Kit Harington"')
+    assert done.returncode == 0, done.stdout
+    # The gallery is read again within about 0.5 s: the same track comes back named.
+    named = None
+    for _ in range(20):
+        _, answer = cam_a.send(_frame(people, ('kit', (320, 240))))
+        (named,) = _identities(answer)
+        if named is not None and named.name:
+            break
+    assert named == Identity(identity.person_id, 'Kit Harington', named.confidence), named
+    (detection,) = answer.detections
+    assert 'identity:name:Kit Harington' in {r.hypothesis.class_id for r in detection.results}
+    # LabelInfo names the new class (published again before that detection).
+    assert tester.spin_until(lambda: any(
+        'identity:name:Kit Harington' in [c.class_name for c in msg.class_map]
+        for msg in labels), 5.0), [len(m.class_map) for m in labels]
+    latest = labels[-1].class_map
+    assert [c.class_id for c in latest] == list(range(len(latest)))
 
 
 def test_identity_off_computes_nothing_and_creates_no_file(tester, model_dir, people,

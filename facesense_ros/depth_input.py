@@ -31,7 +31,7 @@ from facesense_ros import depth
 from facesense_ros.config import TrackingConfig
 from facesense_ros.depth_conversions import faces_to_detections_3d
 from facesense_ros.face import Face
-from facesense_ros.input_qos import InputReliability, PUBLISHER_CHECK_PERIOD
+from facesense_ros.input_qos import FollowingSubscription, PUBLISHER_CHECK_PERIOD
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 from vision_msgs.msg import Detection3DArray
@@ -72,7 +72,8 @@ class DepthInput:
 
     def __init__(self, node, config: TrackingConfig, max_pixels, reliability: str = 'auto'):
         self._node = node
-        self._reliability = InputReliability(reliability)
+        self._input = FollowingSubscription(node, Image, 'depth/image_raw', self._on_depth,
+                                            DEPTH_QUEUE, reliability)
         self._config = config
         self._max_pixels = max_pixels
         self._buffer = depth.DepthBuffer()
@@ -86,7 +87,6 @@ class DepthInput:
                                                          CAMERA_INFO_QOS)
         self._publisher = node.create_publisher(Detection3DArray, 'faces/detections_3d',
                                                 DETECTIONS_3D_QOS)
-        self._depth_sub = None
         self._publishers_timer = None
         self._active = False
 
@@ -96,8 +96,8 @@ class DepthInput:
             return
         self._active = True
         if self._config.depth:
-            self._subscribe()
-        if self._reliability.auto:
+            self._input.subscribe()
+        if self._input.reliability.auto:
             self._publishers_timer = self._node.create_timer(PUBLISHER_CHECK_PERIOD,
                                                              self._check_publishers)
 
@@ -107,9 +107,7 @@ class DepthInput:
         if self._publishers_timer is not None:
             self._node.destroy_timer(self._publishers_timer)
             self._publishers_timer = None
-        if self._depth_sub is not None:
-            self._node.destroy_subscription(self._depth_sub)
-            self._depth_sub = None
+        self._input.unsubscribe()
         self._buffer.clear()
 
     def close(self):
@@ -118,36 +116,22 @@ class DepthInput:
         self._node.destroy_subscription(self._camera_info_sub)
         self._node.destroy_publisher(self._publisher)
 
-    def _offered(self):
-        topic = self._node.resolve_topic_name('depth/image_raw')
-        return [info.qos_profile.reliability
-                for info in self._node.get_publishers_info_by_topic(topic)]
-
-    def _subscribe(self):
-        qos = QoSProfile(depth=DEPTH_QUEUE,
-                         reliability=self._reliability.request(self._offered()))
-        self._depth_sub = self._node.create_subscription(Image, 'depth/image_raw',
-                                                         self._on_depth, qos)
-
     def _check_publishers(self):
         # As the node does for image_raw: a depth camera started or replaced later is matched.
-        if self._depth_sub is None or not self._reliability.outdated(self._offered()):
-            return
-        self._node.destroy_subscription(self._depth_sub)
-        self._subscribe()
+        self._input.follow()
 
     @property
     def topic(self) -> Optional[str]:
         """Return the depth topic's full name, None when depth is off."""
-        return None if self._depth_sub is None else self._depth_sub.topic_name
+        subscription = self._input.subscription
+        return None if subscription is None else subscription.topic_name
 
     def update(self, config: TrackingConfig):
         """Apply new depth parameters (executor thread): subscribe or unsubscribe depth."""
-        if config.depth and self._depth_sub is None and self._active:
-            self._subscribe()
-        elif not config.depth and self._depth_sub is not None:
-            self._node.destroy_subscription(self._depth_sub)
-            self._depth_sub = None
+        if config.depth and self._input.subscription is None and self._active:
+            self._input.subscribe()
+        elif not config.depth:
+            self._input.unsubscribe()
             self._buffer.clear()
         self._config = config
 
@@ -245,9 +229,10 @@ class DepthInput:
         """Return the counters (and the depth topic) for /diagnostics."""
         with self._lock:
             counts = dict(self._counts)
-        values = {'depth': 'on' if self._depth_sub is not None else 'off'}
-        if self._depth_sub is not None:
-            values['depth topic'] = self._depth_sub.topic_name
-            values['depth reliability'] = self._reliability.describe()
+        topic = self.topic
+        values = {'depth': 'on' if topic is not None else 'off'}
+        if topic is not None:
+            values['depth topic'] = topic
+            values['depth reliability'] = self._input.reliability.describe()
         values.update((key, str(value)) for key, value in counts.items())
         return values

@@ -25,13 +25,15 @@ subscription is made (with no publisher yet, BEST_AVAILABLE gives reliable, whic
 camera started later would never match), so the node asks ``outdated()`` again every
 ``PUBLISHER_CHECK_PERIOD`` and re-creates the subscription when the answer changes.
 
-No node here: the functions take the publishers' offered policies, so they are tested without
-any DDS (test/test_input_qos.py), and the same code runs on every distro.
+The rule takes the publishers' offered policies, so it is tested without any DDS
+(test/test_input_qos.py), and the same code runs on every distro. ``FollowingSubscription``
+applies it to one subscription of a node (image_raw, depth/image_raw): subscribe, unsubscribe,
+and ``follow()``, which the node's periodic check calls.
 """
 
-from typing import Iterable, Optional
+from typing import Callable, Iterable, List, Optional
 
-from rclpy.qos import ReliabilityPolicy
+from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 # BEST_AVAILABLE exists since Iron (Jazzy's rclpy 7, Kilted's 9); Humble's rclpy 3 lacks it.
 HAS_BEST_AVAILABLE = hasattr(ReliabilityPolicy, 'BEST_AVAILABLE')
@@ -84,3 +86,48 @@ class InputReliability:
         """Return e.g. ``reliable (auto)``: the policy in effect, and how it was chosen."""
         name = NAMES.get(self.in_effect, 'none yet')
         return f'{name} (auto)' if self.auto else name
+
+
+class FollowingSubscription:
+    """
+    One input subscription made with the reliability its ``reliability`` parameter asks for.
+
+    Nothing is created until ``subscribe()``; ``event_callbacks`` (a
+    SubscriptionEventCallbacks) are passed on as they are.
+    """
+
+    def __init__(self, node, msg_type, topic: str, callback: Callable, depth: int, choice: str,
+                 event_callbacks=None):
+        """Hold what subscribe() needs; ValueError for an unknown ``choice``."""
+        self.reliability = InputReliability(choice)
+        self.subscription = None
+        self._node = node
+        self._args = (msg_type, topic, callback)
+        self._depth = depth
+        self._extra = {} if event_callbacks is None else {'event_callbacks': event_callbacks}
+
+    def offered(self) -> List[ReliabilityPolicy]:
+        """Return the reliability each publisher of the topic offers now."""
+        topic = self._node.resolve_topic_name(self._args[1])
+        return [info.qos_profile.reliability
+                for info in self._node.get_publishers_info_by_topic(topic)]
+
+    def subscribe(self) -> None:
+        """Create the subscription, with the reliability the publishers call for now."""
+        qos = QoSProfile(depth=self._depth, reliability=self.reliability.request(self.offered()))
+        self.subscription = self._node.create_subscription(*self._args, qos, **self._extra)
+
+    def unsubscribe(self) -> None:
+        """Destroy the subscription, if there is one."""
+        if self.subscription is not None:
+            self._node.destroy_subscription(self.subscription)
+            self.subscription = None
+
+    def follow(self) -> Optional[str]:
+        """Re-subscribe if the publishers' offer changed: return 'before -> after', else None."""
+        if self.subscription is None or not self.reliability.outdated(self.offered()):
+            return None
+        before = self.reliability.describe()
+        self.unsubscribe()
+        self.subscribe()
+        return f'{before} -> {self.reliability.describe()}'

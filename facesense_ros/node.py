@@ -48,7 +48,7 @@ from facesense_ros.drawing import annotate
 from facesense_ros.encodings import ImageFormatError, OversizedImageError
 from facesense_ros.handoff import LatestWorker
 from facesense_ros.identity_ros import NodeIdentity
-from facesense_ros.input_qos import InputReliability, PUBLISHER_CHECK_PERIOD
+from facesense_ros.input_qos import FollowingSubscription, PUBLISHER_CHECK_PERIOD
 from facesense_ros.perception import FacePerception
 from facesense_ros.pipeline import FacePipeline, LoadCancelled
 from facesense_ros.ros_parameters import declare_parameters, NODE_PARAMETERS, python_value
@@ -202,11 +202,11 @@ class FaceSenseNode(LifecycleNode):
         self._pipeline = self._perception = None
         self._identity = None
         self._depth = None
-        self._input_reliability = None
+        self._input = self._input_reliability = None
         self._input_topic_name = ''
         self._outputs = {}
         self._frames = self._annotations = None
-        self._subscription = self._publishers_timer = None
+        self._publishers_timer = None
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -300,7 +300,13 @@ class FaceSenseNode(LifecycleNode):
         self._values = values
         self._compressed = node_values['input_transport'] == 'compressed'
         self._input_depth = node_values['qos_depth']
-        self._input_reliability = InputReliability(node_values['reliability'])
+        # Our own line instead of rclpy's "offering incompatible QoS. No messages will be
+        # received from it", which reads as a failure while auto is about to follow.
+        self._input = FollowingSubscription(
+            self, CompressedImage if self._compressed else Image, self._input_topic(),
+            self._on_image, self._input_depth, node_values['reliability'],
+            SubscriptionEventCallbacks(incompatible_qos=self._on_incompatible_publisher))
+        self._input_reliability = self._input.reliability
         self._reliability = node_values['reliability']
         # Read by the worker once per frame, replaced whole by a live change: no lock needed.
         self._max_input_pixels = node_values['max_input_pixels']
@@ -439,20 +445,8 @@ class FaceSenseNode(LifecycleNode):
     def _input_topic(self) -> str:
         return 'image_raw/compressed' if self._compressed else 'image_raw'
 
-    def _offered_reliabilities(self):
-        return [info.qos_profile.reliability
-                for info in self.get_publishers_info_by_topic(self._input_topic_name)]
-
     def _subscribe(self):
-        msg_type = CompressedImage if self._compressed else Image
-        qos = QoSProfile(depth=self._input_depth, reliability=self._input_reliability.request(
-            self._offered_reliabilities()))
-        # Our own line instead of rclpy's "offering incompatible QoS. No messages will be
-        # received from it", which reads as a failure while auto is about to follow.
-        events = SubscriptionEventCallbacks(incompatible_qos=self._on_incompatible_publisher)
-        self._subscription = self.create_subscription(msg_type, self._input_topic(),
-                                                      self._on_image, qos,
-                                                      event_callbacks=events)
+        self._input.subscribe()
 
     def _on_incompatible_publisher(self, event):
         if self._input_reliability.auto:
@@ -467,21 +461,15 @@ class FaceSenseNode(LifecycleNode):
                 throttle_duration_sec=WARN_THROTTLE_SEC)
 
     def _unsubscribe(self):
-        if self._subscription is not None:
-            self.destroy_subscription(self._subscription)
-            self._subscription = None
+        if self._input is not None:
+            self._input.unsubscribe()
 
     def _check_publishers(self):
         # reliability auto: the publishers' offer is only read when subscribing (with
         # BEST_AVAILABLE too), so a camera started or replaced later is followed from here.
-        if self._subscription is None or not self._input_reliability.outdated(
-                self._offered_reliabilities()):
-            return
-        before = self._input_reliability.describe()
-        self._unsubscribe()
-        self._subscribe()
-        self.get_logger().info(f'input reliability {before} -> '
-                               f'{self._input_reliability.describe()}: the publishers changed')
+        change = self._input.follow()
+        if change:
+            self.get_logger().info(f'input reliability {change}: the publishers changed')
 
     def _on_image(self, msg):
         self._stats.count('input')

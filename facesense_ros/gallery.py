@@ -457,6 +457,10 @@ class Gallery:
         self._generation = generation
         self._stale = False
 
+    def __len__(self) -> int:
+        """Return the number of persons with embeddings, as of the last load."""
+        return len(self._persons)
+
     def names(self) -> Tuple[str, ...]:
         """Return the distinct names of the persons, sorted, as of the last load (no file read)."""
         return tuple(sorted(set(self._names.values())))

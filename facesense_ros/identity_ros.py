@@ -111,6 +111,14 @@ class NodeIdentity:
         self.names = names
         return True
 
+    def diagnostics_values(self) -> Dict[str, str]:
+        """Return /diagnostics' identity values: on or off, and the gallery's file and size."""
+        if self.gallery is None:
+            return {'identity': 'off'}
+        return {'identity': 'on', 'identity gallery': str(self.gallery.path),
+                'identity persons': str(len(self.gallery)),
+                'identity named persons': str(len(self.names))}
+
     def after_frame(self, faces: Sequence[Face], alive_ids: Sequence[int]) -> None:
         """Publish the frame's matches and withdrawals; refresh and purge when due."""
         if self.gallery is None:

@@ -537,6 +537,7 @@ class FaceSenseNode(LifecycleNode):
             'detect': timings.get('detect', 0.0),
             'tracking': timings.get('tracking', 0.0),
             'attributes': timings.get('attributes', 0.0),
+            'identity': timings.get('identity', 0.0),
             'publish': time.perf_counter() - processed,
         })
 
@@ -644,8 +645,9 @@ class FaceSenseNode(LifecycleNode):
                                   hardware_id=state.device, level=getattr(DiagnosticStatus,
                                                                           level),
                                   message=message)
-        if self._depth is not None:
-            values = list(values) + list(self._depth.diagnostics_values().items())
+        for part in (self._identity, self._depth):
+            if part is not None:
+                values = list(values) + list(part.diagnostics_values().items())
         status.values = [KeyValue(key=k, value=v) for k, v in values]
         msg = DiagnosticArray(status=[status])
         msg.header.stamp = self.get_clock().now().to_msg()

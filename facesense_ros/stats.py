@@ -25,7 +25,7 @@ import threading
 import time
 from typing import Dict, List, Tuple
 
-STAGES = ('convert', 'detect', 'tracking', 'attributes', 'publish')
+STAGES = ('convert', 'detect', 'tracking', 'attributes', 'identity', 'publish')
 TOTALS = ('input', 'processed', 'dropped', 'bad', 'oversized', 'failed', 'annotated')
 
 

@@ -31,7 +31,7 @@ from facesense_ros.sample_frames import compose_frame, cut_face, paste_face
 from hri_msgs.msg import IdsList, IdsMatch
 import pytest
 import rosutil
-from rosutil import Sender
+from rosutil import Diagnostics, Sender
 from vision_msgs.msg import LabelInfo
 
 tester = rosutil.module_tester('identity_test')
@@ -154,7 +154,12 @@ def test_a_name_given_with_the_cli_reaches_detections_and_label_info(
         for msg in labels), 5.0), [len(m.class_map) for m in labels]
     latest = labels[-1].class_map
     assert [c.class_id for c in latest] == list(range(len(latest)))
-
+    # /diagnostics says where the gallery is and how big it is (obama, biden, kit).
+    values = Diagnostics(tester, '/cam_a').wait(
+        lambda v: v.get('identity named persons') == '1', timeout=5.0)
+    assert values['identity'] == 'on' and values['identity gallery'] == str(database), values
+    assert int(values['identity persons']) >= 3, values
+    assert float(values['latency identity ms']) >= 0.0
 
 def test_identity_off_computes_nothing_and_creates_no_file(tester, model_dir, people,
                                                            tmp_path):

@@ -162,7 +162,6 @@ def test_a_name_given_with_the_cli_reaches_detections_and_label_info(
     assert float(values['latency identity ms']) >= 0.0
 
 
-
 def test_identity_off_computes_nothing_and_creates_no_file(tester, model_dir, people,
                                                            tmp_path):
     # The node as `ros2 run` starts it, with a home of its own: no gallery file anywhere.

@@ -22,12 +22,11 @@ facesense_node alone, on an existing camera topic.
 Outputs are relative to the namespace argument: <namespace>/faces/detections, faces/image, ...
 """
 
+from facesense_ros.launch_parts import config_file, facesense_node, node_arguments
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
-from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
-from launch_ros.parameter_descriptions import ParameterValue
-from launch_ros.substitutions import FindPackageShare
 
 
 def generate_launch_description():
@@ -46,35 +45,15 @@ def generate_launch_description():
                               description='Input QoS: auto (reliable when every publisher of '
                                           'the topic is, else best_effort), best_effort or '
                                           'reliable.'),
-        DeclareLaunchArgument('autostart', default_value='true',
-                              description='true: facesense_node configures and activates '
-                                          'itself; false: it waits, unconfigured, for a '
-                                          'lifecycle manager (ros2 lifecycle set ...).'),
-        DeclareLaunchArgument('model_dir', default_value='',
-                              description='Directory with intel/<model>/<precision>/ files; '
-                                          'empty: $FACESENSE_MODEL_DIR, then the cache.'),
-        DeclareLaunchArgument('params_file', default_value=PathJoinSubstitution(
-            [FindPackageShare('facesense_ros'), 'config', 'facesense.yaml']),
-            description='facesense_node parameters.'),
-        Node(
-            package='facesense_ros',
-            executable='facesense_node',
-            name='facesense',
-            namespace=LaunchConfiguration('namespace'),
-            output='screen',
-            parameters=[
-                LaunchConfiguration('params_file'),
-                {
-                    'model_dir': ParameterValue(LaunchConfiguration('model_dir'), value_type=str),
-                    'autostart': ParameterValue(LaunchConfiguration('autostart'),
-                                                value_type=bool),
-                    'input_transport': LaunchConfiguration('input_transport'),
-                    'reliability': LaunchConfiguration('reliability'),
-                },
-            ],
+        *node_arguments(),
+        DeclareLaunchArgument('params_file', default_value=config_file('facesense.yaml'),
+                              description='facesense_node parameters.'),
+        Node(**facesense_node(
+            LaunchConfiguration('namespace'), LaunchConfiguration('params_file'),
+            {'input_transport': LaunchConfiguration('input_transport'),
+             'reliability': LaunchConfiguration('reliability')},
             remappings=[
                 ('image_raw', image_topic),
                 ('image_raw/compressed', [image_topic, '/compressed']),
-            ],
-        ),
+            ])),
     ])

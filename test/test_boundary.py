@@ -28,7 +28,7 @@ CORE = ('__init__', 'attributes', 'config', 'depth', 'depth_scenes', 'drawing', 
 # The modules above it, which may import ROS.
 ROS_SIDE = ('conversions', 'depth_conversions', 'depth_input', 'face_listener',
             'hri_conversions', 'hri_publishers', 'identity_ros', 'image_source', 'input_qos',
-            'node', 'ros_parameters', 'scripts')
+            'launch_parts', 'node', 'ros_parameters', 'scripts')
 # Blocked by name (sys.modules[name] = None makes every import of it fail) and, for any other
 # message or ROS client package, by the shape of its name.
 BLOCKED = ('rclpy', 'rcl_interfaces', 'builtin_interfaces', 'std_msgs', 'sensor_msgs',

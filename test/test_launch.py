@@ -13,9 +13,11 @@
 # limitations under the License.
 
 """
-launch/ and config/ without launch installed: they compile, reference real files, and agree.
+launch/ and config/: they compile, reference real files, agree, and give the Nodes they say.
 
-file.launch.py itself runs in test_launch_testing.py (launch_testing) and test_ros2cli.py
+The launch files are loaded and their actions evaluated with launch itself (installed by
+``make env``) for the arguments a user passes, without starting anything; file.launch.py
+itself runs in test_launch_testing.py (launch_testing) and test_ros2cli.py
 (``ros2 launch``).
 """
 
@@ -95,32 +97,66 @@ def test_launch_file_compiles_and_references_existing_config(path, tmp_path):
             assert f"'{executable} = facesense_ros." in setup
 
 
+def _evaluate(name, **arguments):
+    """
+    Return (declared argument names, [(executable, additional_env)]) of launch/``name``.
+
+    The Nodes are those whose condition holds with the arguments' defaults overridden by
+    ``arguments``; substitutions are performed as ``ros2 launch`` would, nothing is started.
+    """
+    from launch import LaunchContext
+    from launch.actions import DeclareLaunchArgument
+    from launch.launch_description_sources import (
+        get_launch_description_from_python_launch_file)
+    from launch.utilities import perform_substitutions
+    from launch_ros.actions import Node
+    description = get_launch_description_from_python_launch_file(str(LAUNCH_DIR / name))
+    context = LaunchContext()
+    declared = [e for e in description.entities if isinstance(e, DeclareLaunchArgument)]
+    for argument in declared:
+        if argument.default_value is not None:
+            context.launch_configurations[argument.name] = perform_substitutions(
+                context, argument.default_value)
+    context.launch_configurations.update(arguments)
+    nodes = []
+    for entity in description.entities:
+        if isinstance(entity, Node) and (entity.condition is None
+                                         or entity.condition.evaluate(context)):
+            env = {perform_substitutions(context, k): perform_substitutions(context, v)
+                   for k, v in entity.process_description.additional_env or []}
+            nodes.append((entity.node_executable, env))
+    return {a.name for a in declared}, nodes
+
+
 def test_webcam_launch_has_its_pieces():
-    strings = _strings(LAUNCH_DIR / 'webcam.launch.py')
-    assert {'usb_cam', 'usb_cam_node_exe', 'usb_cam.yaml', 'rviz2', 'facesense.rviz',
-            'video_device', '/dev/video0', 'model_dir', 'rviz', 'namespace'} <= strings
+    declared, nodes = _evaluate('webcam.launch.py')
+    assert {'namespace', 'video_device', 'autostart', 'model_dir', 'rviz', 'shm'} <= declared
+    assert [executable for executable, _ in nodes] == ['usb_cam_node_exe', 'facesense_node',
+                                                       'rviz2']
+    _, nodes = _evaluate('webcam.launch.py', rviz='false')
+    assert 'rviz2' not in [executable for executable, _ in nodes]
 
 
 @pytest.mark.parametrize('name, camera', [('webcam.launch.py', 'usb_cam_node_exe'),
                                           ('file.launch.py', 'image_source')])
 def test_camera_and_node_get_the_shm_profile_under_an_argument(name, camera):
-    text = (LAUNCH_DIR / name).read_text()
-    strings = _strings(LAUNCH_DIR / name)
-    assert {camera, 'facesense_node', 'shm', 'ROS_DISTRO', 'fastdds_shm.xml'} <= strings
-    # The variable goes to chosen Nodes only (additional_env), never to the whole launch, and
-    # with shm false it is not set at all (the other Node, no empty value). Which variable
-    # depends on the distro's Fast DDS (test_fastdds_profile_variable_per_distro).
-    assert text.count("additional_env={profile_variable(os.environ.get('ROS_DISTRO')): "
-                      'profile}') == 1
-    assert 'SetEnvironmentVariable' not in text
-    assert 'IfCondition(shm),' in text and 'additional_env=' in text
-    assert 'UnlessCondition(shm))' in text
     # Both the camera (large frames in) and the node (annotated frames out to rviz2 on this
-    # machine: without the profile they stall its worker, docs/performance.md) get it.
-    camera_dict = 'usb_cam' if camera == 'usb_cam_node_exe' else 'image_source'
-    assert f'*with_shm_profile(shm, profile, {camera_dict}),' in text
-    assert '*with_shm_profile(shm, profile, facesense),' in text
-    assert "DeclareLaunchArgument('shm', default_value='true'" in text
+    # machine: without the profile they stall its worker, docs/performance.md) get it, under
+    # the one variable this distro's Fast DDS reads (test_fastdds_profile_variable_per_distro).
+    variable = profile_variable(os.environ.get('ROS_DISTRO'))
+    profile = str(processes.INSTALL / 'facesense_ros' / 'share' / 'facesense_ros' / 'config'
+                  / 'fastdds_shm.xml')
+    arguments = {'source': 'x.png'} if name == 'file.launch.py' else {}
+    declared, nodes = _evaluate(name, **arguments)
+    assert 'shm' in declared and {'autostart', 'model_dir'} <= declared
+    with_profile = {executable: env for executable, env in nodes}
+    assert with_profile[camera] == with_profile['facesense_node'] == {variable: profile}
+    assert all(not env for executable, env in nodes
+               if executable not in (camera, 'facesense_node'))
+    # With shm false the variable is not set at all (no empty value): the same Nodes, no env.
+    _, nodes = _evaluate(name, shm='false', **arguments)
+    assert sorted(executable for executable, _ in nodes) == sorted(with_profile)
+    assert all(not env for _, env in nodes)
 
 
 @pytest.mark.parametrize('distro, variable', [
@@ -151,6 +187,10 @@ def test_fastdds_of_this_distro_reads_the_profile_variable_chosen(tmp_path):
 def test_facesense_launch_remaps_the_input():
     strings = _strings(LAUNCH_DIR / 'facesense.launch.py')
     assert {'image_topic', 'image_raw', 'image_raw/compressed', 'facesense.yaml'} <= strings
+    declared, nodes = _evaluate('facesense.launch.py')
+    assert {'namespace', 'image_topic', 'input_transport', 'reliability', 'autostart',
+            'model_dir', 'params_file'} <= declared
+    assert nodes == [('facesense_node', {})]
 
 
 def test_params_file_declares_exactly_the_node_parameters():

@@ -18,9 +18,9 @@ What identity costs: time to a person id, per-frame cost, and the node's p50 wit
 Four real people (../shared/data/identities) at 130 px in a 640x480 frame, 30 fps, the node's
 default models. Core: frames until every face has a person id, and the median per-frame time
 of FacePerception.process once identified, identity on vs off (interleaved). Node: detections
-latency p50 with identity off and on (a fresh gallery each run), interleaved, PAIRS times.
+latency p50 with identity off and on (a fresh gallery each run), interleaved, --pairs times.
 
-    ./dev/run.sh python bench/identity_bench.py [--no-node] [--node-seconds 8]
+    ./dev/run.sh python bench/identity_bench.py [--no-node] [--node-seconds 8] [--pairs 3]
 """
 
 import argparse
@@ -48,7 +48,7 @@ PHOTOS = ('obama/1.jpg', 'biden/2.jpg', 'kit_harington/1.jpg', 'rose_leslie/1.jp
 CENTERS = ((130, 140), (480, 140), (160, 360), (500, 360))
 FACE_PX = 130
 FPS = 30.0
-# Interleaved off/on node runs: a shared machine's load moves single runs by 2-3x.
+# Interleaved off/on node runs (--pairs): a shared machine's load moves single runs by 2-3x.
 PAIRS = 3
 OUTPUT = ROOT / 'bench_output' / os.environ.get('ROS_DISTRO', 'unknown')
 
@@ -104,8 +104,8 @@ def core(model_dir, repeats):
     return results, frame
 
 
-def node(model_dir, frame, seconds):
-    """Node p50 with identity off and on (fresh gallery each run), interleaved PAIRS times."""
+def node(model_dir, frame, seconds, pairs=PAIRS):
+    """Node p50 with identity off and on (fresh gallery each run), interleaved ``pairs`` times."""
     from bench import NodeBench
     OUTPUT.mkdir(parents=True, exist_ok=True)
     image = OUTPUT / 'frame_4_identities.png'
@@ -123,7 +123,7 @@ def node(model_dir, frame, seconds):
                                          for r in d.results) for d in msg.detections))), 10)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            for i, mode in enumerate(('off', 'on') * PAIRS):
+            for i, mode in enumerate(('off', 'on') * pairs):
                 params = {'landmarks': True}
                 if mode == 'on':
                     params.update(identity=True,
@@ -157,6 +157,7 @@ def main():
     parser.add_argument('--repeats', type=int, default=150)
     parser.add_argument('--node-seconds', type=float, default=8.0)
     parser.add_argument('--no-node', action='store_true')
+    parser.add_argument('--pairs', type=int, default=PAIRS)
     args = parser.parse_args()
     model_dir = os.environ.get('FACESENSE_MODEL_DIR', '')
     if not model_dir:
@@ -167,7 +168,7 @@ def main():
         print(f'  {key}: {value:.3f}' if isinstance(value, float) else f'  {key}: {value}')
     out = {'core': results}
     if not args.no_node:
-        summary, runs = node(model_dir, frame, args.node_seconds)
+        summary, runs = node(model_dir, frame, args.node_seconds, args.pairs)
         print('identity, node, 4 faces, 30 fps, shm, reliable: p50 ms  p95 ms  CPU %')
         for mode in ('off', 'on'):
             r = summary[mode]

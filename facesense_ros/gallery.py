@@ -188,6 +188,7 @@ class Gallery:
         self._counts = np.zeros(0, dtype=np.int64)
         self._centroids = np.zeros((0, EMBEDDING_SIZE), dtype=np.float32)
         self._names = {}
+        self._sorted_names = ()
         self._connection = self._open(create)
         try:
             self.refresh(force=True)
@@ -454,6 +455,7 @@ class Gallery:
         else:
             self._centroids = np.zeros((0, EMBEDDING_SIZE), dtype=np.float32)
         self._names = names
+        self._sorted_names = tuple(sorted(set(names.values())))
         self._generation = generation
         self._stale = False
 
@@ -463,7 +465,7 @@ class Gallery:
 
     def names(self) -> Tuple[str, ...]:
         """Return the distinct names of the persons, sorted, as of the last load (no file read)."""
-        return tuple(sorted(set(self._names.values())))
+        return self._sorted_names
 
     def match(self, embedding, min_similarity: Optional[float] = None,
               exact: bool = False) -> Optional[Match]:

@@ -258,6 +258,13 @@ def test_two_handles_share_one_file_and_see_changes(tmp_path):
         while two.match(ann[1]).name is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert two.match(ann[1]).name == 'Ann'
+        # names(): what the node's LabelInfo lists, as of the handle's last load.
+        assert two.names() == ('Ann',) and len(two) == 1
+        abe = two.add_person(_views(rng)[:1], name='Abe')
+        assert two.names() == ('Ann',)  # until the next load
+        two.refresh()
+        assert two.names() == ('Abe', 'Ann') and len(two) == 2
+        two.forget(abe)
         two.forget(person)
         while one.match(ann[1]) is not None and time.monotonic() < deadline:
             time.sleep(0.05)

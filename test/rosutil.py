@@ -54,6 +54,8 @@ CONFIG = ROOT / 'config'
 PARAMS_FILE = CONFIG / 'facesense.yaml'
 # Discovery between processes takes 1.5 to 4 s here; allow for a loaded, shared machine.
 DISCOVERY_TIMEOUT = 30.0
+# An idempotent service request is sent again after this long without a response (RosTester.call).
+SERVICE_RESEND_AFTER = 5.0
 # facesense_node compiles three models before it subscribes: seconds on 2 busy cores.
 STARTUP_TIMEOUT = 120.0
 # A clean exit after SIGINT/SIGTERM is well under a second; this only bounds a hang.
@@ -154,6 +156,7 @@ class RosTester:
         self.node = Node(name, namespace=namespace, context=self.context)
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
+        self._clients = {}
 
     def spin_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
         """Spin until ``predicate()`` is true or ``timeout`` seconds passed; return it."""
@@ -185,17 +188,33 @@ class RosTester:
         """Wait until ``topic`` (fully qualified) has ``count`` publishers."""
         return self.spin_until(lambda: self.node.count_publishers(topic) >= count, timeout)
 
-    def call(self, srv_type, name: str, request, timeout: float = DISCOVERY_TIMEOUT):
-        """Call a service and return its response (None on timeout)."""
-        client = self.node.create_client(srv_type, name)
-        try:
-            if not self.spin_until(client.service_is_ready, timeout):
-                return None
+    def call(self, srv_type, name: str, request, timeout: float = DISCOVERY_TIMEOUT,
+             resend_after: Optional[float] = None):
+        """
+        Call a service and return its response (None on timeout).
+
+        ``resend_after`` (idempotent requests only): send the request again after that many
+        seconds without a response. A fresh client's first response can be lost: the server's
+        response writer may not have matched the client's reader yet (rmw_fastrtps#842, seen
+        here once in a Jazzy CI run: "get_state did not answer").
+        """
+        # One client per service, kept: once a response has come back, the response path is
+        # matched and later calls (transitions, which must not be sent twice) are safe.
+        key = (srv_type, name)
+        if key not in self._clients:
+            self._clients[key] = self.node.create_client(srv_type, name)
+        client = self._clients[key]
+        if not self.spin_until(client.service_is_ready, timeout):
+            return None
+        deadline = time.monotonic() + timeout
+        while True:
             future = client.call_async(request)
-            self.spin_until(future.done, timeout)
-            return future.result() if future.done() else None
-        finally:
-            self.node.destroy_client(client)
+            left = deadline - time.monotonic()
+            wait = left if resend_after is None else min(resend_after, left)
+            if self.spin_until(future.done, max(wait, 0.0)):
+                return future.result()
+            if resend_after is None or time.monotonic() >= deadline:
+                return None
 
     def set_parameters(self, node_name: str, values: Dict[str, object]):
         """Set parameters of another node; return its SetParametersResult list."""
@@ -210,7 +229,8 @@ class RosTester:
         """Return the current values of parameters of another node."""
         from rcl_interfaces.srv import GetParameters
         response = self.call(GetParameters, f'{node_name}/get_parameters',
-                             GetParameters.Request(names=names))
+                             GetParameters.Request(names=names),
+                             resend_after=SERVICE_RESEND_AFTER)
         assert response is not None, f'{node_name}/get_parameters did not answer'
         return {name: Parameter.from_parameter_msg(
             _named(name, value)).value for name, value in zip(names, response.values)}
@@ -219,7 +239,7 @@ class RosTester:
         """Return the names of every parameter another node declared."""
         from rcl_interfaces.srv import ListParameters
         response = self.call(ListParameters, f'{node_name}/list_parameters',
-                             ListParameters.Request())
+                             ListParameters.Request(), resend_after=SERVICE_RESEND_AFTER)
         assert response is not None, f'{node_name}/list_parameters did not answer'
         return list(response.result.names)
 

@@ -267,7 +267,8 @@ def test_privacy_mode_applies_live(tester, ns1):
 
 def test_enable_pauses_and_resumes(tester, ns1):
     diagnostics = Diagnostics(tester, NS1)
-    response = tester.call(SetBool, f'{NS1}/facesense/enable', SetBool.Request(data=False))
+    response = tester.call(SetBool, f'{NS1}/facesense/enable', SetBool.Request(data=False),
+                           resend_after=rosutil.SERVICE_RESEND_AFTER)
     assert response is not None and response.success, response
     # Paused means unsubscribed: our publisher sees the subscription go away.
     assert tester.spin_until(lambda: ns1.publisher.get_subscription_count() == 0,
@@ -281,7 +282,8 @@ def test_enable_pauses_and_resumes(tester, ns1):
         ns1.publisher.publish(sent[-1])
         tester.spin_for(0.3)
     assert not any(ns1.answer_to(m.header) for m in sent)
-    response = tester.call(SetBool, f'{NS1}/facesense/enable', SetBool.Request(data=True))
+    response = tester.call(SetBool, f'{NS1}/facesense/enable', SetBool.Request(data=True),
+                           resend_after=rosutil.SERVICE_RESEND_AFTER)
     assert response is not None and response.success
     assert diagnostics.wait(lambda v: v['paused'] == 'false')
     sent_msg, answer = ns1.send(frame)

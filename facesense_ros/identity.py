@@ -209,11 +209,6 @@ class IdentityTracker:
         """Forget every track (the gallery keeps what was learnt)."""
         self._tracks.clear()
 
-    def identity_of(self, track_id: int) -> Optional[Identity]:
-        """Return the current identity of a track, or None (undecided, unknown, no track)."""
-        state = self._tracks.get(track_id)
-        return state.identity if state else None
-
     def _wanted(self, state: _TrackState, stamp: float) -> bool:
         if len(state.embeddings) < EARLY_EMBEDDINGS and not state.decided:
             return True
